@@ -1,0 +1,176 @@
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import { change, sqlValue } from '../test-support/arbitraries.js';
+import { runs } from '../test-support/runs.js';
+import type { Change } from './change.js';
+import {
+  CHANGESET_MAGIC,
+  decodeChangeset,
+  encodeChangeset,
+  groupChanges,
+  InvalidChangeError,
+  tryDecodeChangeset,
+} from './codec.js';
+import { crc32 } from './crc32.js';
+import { DecodeError } from './encoding.js';
+import { packPrimaryKey, unpackPrimaryKey } from './primary-key.js';
+import { sqlValuesEqual } from './value.js';
+
+function sameChange(a: Change, e: Change): boolean {
+  return (
+    a.table === e.table &&
+    a.column === e.column &&
+    a.cl === e.cl &&
+    a.stamp.wall === e.stamp.wall &&
+    a.stamp.counter === e.stamp.counter &&
+    a.stamp.site === e.stamp.site &&
+    sqlValuesEqual(a.pk, e.pk) &&
+    sqlValuesEqual(a.value, e.value)
+  );
+}
+
+function expectSameChanges(actual: readonly Change[], expected: readonly Change[]): void {
+  expect(actual.length).toBe(expected.length);
+  const firstMismatch = expected.findIndex((e, i) => !sameChange(actual[i]!, e));
+  expect(firstMismatch).toBe(-1);
+}
+
+function withFixedCrc(bytes: Uint8Array): Uint8Array {
+  const out = bytes.slice();
+  if (out.length >= 4)
+    new DataView(out.buffer).setUint32(out.length - 4, crc32(out, 0, out.length - 4), true);
+  return out;
+}
+
+describe('changeset codec', () => {
+  test.prop([fc.array(change, { maxLength: 20 })], { numRuns: runs() })(
+    'round-trips every value kind exactly',
+    (changes) => {
+      const decoded = decodeChangeset(encodeChangeset({ changes }));
+      expectSameChanges(decoded.changes, groupChanges(changes));
+    },
+  );
+
+  test.prop([sqlValue], { numRuns: runs() })(
+    'keeps REAL apart from INTEGER, -0.0, NaN and infinities',
+    (value) => {
+      const pk = packPrimaryKey([value]);
+      expect(sqlValuesEqual(unpackPrimaryKey(pk)[0]!, value)).toBe(true);
+    },
+  );
+
+  it('keeps 2.0 a REAL and 2 an INTEGER', () => {
+    const [real, integer] = unpackPrimaryKey(packPrimaryKey([2.0, 2n]));
+    expect(typeof real).toBe('number');
+    expect(typeof integer).toBe('bigint');
+    expect(Object.is(unpackPrimaryKey(packPrimaryKey([-0]))[0], -0)).toBe(true);
+  });
+
+  it('carries schema fingerprints per table, with or without rows', () => {
+    const changes = [sample('todos', 'title', 'x')];
+    const decoded = decodeChangeset(
+      encodeChangeset({ changes, fingerprints: { todos: 'fp1', lists: 'fp2' } }),
+    );
+    expect(decoded.fingerprints).toEqual({ todos: 'fp1', lists: 'fp2' });
+    expect(decoded.changes).toHaveLength(1);
+  });
+
+  it('refuses changes it cannot encode', () => {
+    expect(() => encodeChangeset({ changes: [{ ...sample('t', 'c', 1n), cl: 2 }] })).toThrow(
+      InvalidChangeError,
+    );
+    expect(() => encodeChangeset({ changes: [{ ...sample('t', 'c', 1n), cl: 0 }] })).toThrow(
+      InvalidChangeError,
+    );
+    expect(() => encodeChangeset({ changes: [sample('', 'c', 1n)] })).toThrow(InvalidChangeError);
+  });
+
+  test.prop([fc.uint8Array({ maxLength: 200 })], { numRuns: runs() })(
+    'decodes random bytes to a changeset or a typed DecodeError only',
+    (bytes) => {
+      expectTotal(bytes);
+      expectTotal(withFixedCrc(new Uint8Array([...CHANGESET_MAGIC, 1, 0, ...bytes, 0, 0, 0, 0])));
+    },
+  );
+
+  test.prop(
+    [
+      fc.array(change, { minLength: 1, maxLength: 8 }),
+      fc.array(fc.record({ at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }), {
+        minLength: 1,
+        maxLength: 4,
+      }),
+      fc.boolean(),
+      fc.nat(),
+    ],
+    { numRuns: runs() },
+  )(
+    'decodes mutated and truncated changesets to a changeset or a typed DecodeError only',
+    (changes, edits, fixCrc, cut) => {
+      const valid = encodeChangeset({ changes });
+      const mutated = valid.slice();
+      for (const { at, byte } of edits) mutated[at % mutated.length] = byte;
+      expectTotal(fixCrc ? withFixedCrc(mutated) : mutated);
+      const truncated = valid.subarray(0, cut % valid.length);
+      expectTotal(truncated);
+      expectTotal(withFixedCrc(truncated));
+    },
+  );
+
+  it('names the field and offset of a fault', () => {
+    const bytes = encodeChangeset({ changes: [sample('todos', 'title', 'milk')] });
+    const corrupt = bytes.slice();
+    corrupt[corrupt.length - 1]! ^= 0xff;
+    const crc = tryDecodeChangeset(corrupt);
+    expect(crc.ok).toBe(false);
+    if (!crc.ok) {
+      expect(crc.error).toBeInstanceOf(DecodeError);
+      expect(crc.error.field).toBe('crc');
+      expect(crc.error.offset).toBe(bytes.length - 4);
+    }
+    const badMagic = tryDecodeChangeset(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]));
+    expect(badMagic.ok || badMagic.error.field).toBe('magic');
+    const badVersion = bytes.slice();
+    badVersion[4] = 9;
+    const version = tryDecodeChangeset(badVersion);
+    expect(version.ok || version.error.field).toBe('version');
+    const huge = withFixedCrc(
+      new Uint8Array([...CHANGESET_MAGIC, 1, 0, 0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0]),
+    );
+    const count = tryDecodeChangeset(huge);
+    expect(count.ok || count.error.field).toBe('strings.count');
+    expect(tryDecodeChangeset('not bytes' as unknown as Uint8Array).ok).toBe(false);
+  });
+});
+
+function expectTotal(bytes: Uint8Array): void {
+  let result: ReturnType<typeof tryDecodeChangeset> | undefined;
+  expect(() => {
+    result = tryDecodeChangeset(bytes);
+  }).not.toThrow();
+  if (result && !result.ok) {
+    expect(result.error).toBeInstanceOf(DecodeError);
+    expect(result.error.offset).toBeGreaterThanOrEqual(0);
+    expect(result.error.offset).toBeLessThanOrEqual(bytes.length);
+    expect(result.error.reason.length).toBeGreaterThan(0);
+    expect(result.error.message).not.toContain('internal decoder fault');
+  }
+  let thrown: unknown;
+  try {
+    decodeChangeset(bytes);
+  } catch (error) {
+    thrown = error;
+  }
+  if (thrown !== undefined) expect(thrown).toBeInstanceOf(DecodeError);
+}
+
+function sample(table: string, column: string, value: Change['value']): Change {
+  return {
+    table,
+    pk: packPrimaryKey(['k1']),
+    column,
+    value,
+    stamp: { wall: 1_700_000_000_000, counter: 0, site: '01'.repeat(16) },
+    cl: 1,
+  };
+}

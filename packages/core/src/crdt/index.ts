@@ -1,0 +1,3 @@
+export * from './causal-length.js';
+export * from './lww.js';
+export * from './merge.js';

@@ -1,0 +1,2 @@
+export * from './hlc.js';
+export * from './site-id.js';
