@@ -3,10 +3,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BenchResult, markdownTable, withinBounds } from './result.js';
 import { coreSuite } from './suites/core.js';
+import { sqliteSuite } from './suites/sqlite.js';
+import { nodeEngine, wasmEngine } from './suites/sqlite-engine.js';
 import type { Suite } from './suites/suite.js';
 
 const suites: Record<string, Suite> = {
   core: coreSuite,
+  sqlite: (context) => sqliteSuite(context, [nodeEngine, wasmEngine]),
 };
 
 const args = process.argv.slice(2);

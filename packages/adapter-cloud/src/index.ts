@@ -1,1 +1,5 @@
-export {};
+export * from './auth/index.js';
+export * from './client/index.js';
+export * from './node-connect.js';
+export * from './rls/index.js';
+export * from './server/index.js';

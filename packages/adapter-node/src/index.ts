@@ -1,1 +1,2 @@
-export {};
+export * from './better-sqlite3-driver.js';
+export * from './open-replica.js';

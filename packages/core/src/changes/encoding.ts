@@ -293,8 +293,8 @@ export function varUintSize(value: number): number {
 export interface Decoder {
   /** The input. */
   readonly bytes: Uint8Array;
-  /** DataView over the input. */
-  readonly view: DataView;
+  /** DataView over the input, made on the first fixed-width read (most decoders never need it). */
+  view: DataView | undefined;
   /** Next byte to read. */
   pos: number;
   /** One past the last readable byte. */
@@ -312,7 +312,7 @@ export interface Decoder {
 export function createDecoder(bytes: Uint8Array, start = 0, end = bytes.length): Decoder {
   return {
     bytes,
-    view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    view: undefined,
     pos: start,
     end,
   };
@@ -328,6 +328,15 @@ export function createDecoder(bytes: Uint8Array, start = 0, end = bytes.length):
  */
 export function remaining(decoder: Decoder): number {
   return decoder.end - decoder.pos;
+}
+
+function viewOf(decoder: Decoder): DataView {
+  decoder.view ??= new DataView(
+    decoder.bytes.buffer,
+    decoder.bytes.byteOffset,
+    decoder.bytes.byteLength,
+  );
+  return decoder.view;
 }
 
 function need(decoder: Decoder, count: number, field: string): void {
@@ -443,7 +452,7 @@ export function readVarInt64(decoder: Decoder, field: string): bigint {
  */
 export function readFloat64(decoder: Decoder, field: string): number {
   need(decoder, 8, field);
-  const value = decoder.view.getFloat64(decoder.pos, true);
+  const value = viewOf(decoder).getFloat64(decoder.pos, true);
   decoder.pos += 8;
   return value;
 }
@@ -458,7 +467,7 @@ export function readFloat64(decoder: Decoder, field: string): number {
  */
 export function readFloat32(decoder: Decoder, field: string): number {
   need(decoder, 4, field);
-  const value = decoder.view.getFloat32(decoder.pos, true);
+  const value = viewOf(decoder).getFloat32(decoder.pos, true);
   decoder.pos += 4;
   return value;
 }
@@ -473,7 +482,7 @@ export function readFloat32(decoder: Decoder, field: string): number {
  */
 export function readU32(decoder: Decoder, field: string): number {
   need(decoder, 4, field);
-  const value = decoder.view.getUint32(decoder.pos, true);
+  const value = viewOf(decoder).getUint32(decoder.pos, true);
   decoder.pos += 4;
   return value;
 }

@@ -1,0 +1,93 @@
+import { OffsyncError } from '@offsync/core';
+
+/**
+ * Why a request was refused. Every code but `forbidden` means "who you are could not be
+ * established" (HTTP 401); `forbidden` means "you are known but may not do this" (HTTP 403).
+ *
+ * @example
+ * ```ts
+ * const code: AuthErrorCode = 'expired';
+ * ```
+ */
+export type AuthErrorCode =
+  | 'missing'
+  | 'malformed'
+  | 'expired'
+  | 'not-yet-valid'
+  | 'bad-signature'
+  | 'wrong-audience'
+  | 'wrong-issuer'
+  | 'unknown-key'
+  | 'revoked'
+  | 'forbidden';
+
+// Fixed texts: a refusal goes back to whoever presented the credential, so the message never
+// contains the credential, the claims or a library's own wording (which could change to include
+// either).
+const DEFAULT_MESSAGES: Readonly<Record<AuthErrorCode, string>> = {
+  missing: 'authentication required: send an Authorization: Bearer header',
+  malformed: 'the credential is malformed',
+  expired: 'the token has expired',
+  'not-yet-valid': 'the token is not valid yet',
+  'bad-signature': 'the token signature is invalid',
+  'wrong-audience': 'the token was issued for another audience',
+  'wrong-issuer': 'the token was issued by an untrusted issuer',
+  'unknown-key': 'the credential is not recognised',
+  revoked: 'the credential has been revoked',
+  forbidden: 'this credential may not perform this operation',
+};
+
+/**
+ * A request's credential was missing, invalid or not allowed. The message is safe to send back to
+ * the client (it never echoes the credential); the underlying library error, when there is one,
+ * is kept as a non-enumerable `cause` for server logs only, so `toJSON()` never carries it.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await authenticator.authenticate(request.headers.authorization);
+ * } catch (error) {
+ *   if (error instanceof AuthError) reply(error.status, { code: error.code, message: error.message });
+ * }
+ * ```
+ */
+export class AuthError extends OffsyncError {
+  readonly type = 'AuthError';
+  /** What was wrong with the credential. */
+  readonly code: AuthErrorCode;
+  /** The HTTP status to answer with: 403 for `forbidden`, 401 otherwise. */
+  readonly status: 401 | 403;
+
+  constructor(code: AuthErrorCode, message: string = DEFAULT_MESSAGES[code], cause?: unknown) {
+    super(message);
+    this.code = code;
+    this.status = code === 'forbidden' ? 403 : 401;
+    if (cause !== undefined) {
+      Object.defineProperty(this, 'cause', { value: cause, enumerable: false, writable: true });
+    }
+  }
+}
+
+/**
+ * The authentication module was configured wrongly: no token key source, a secret too short to
+ * be safe, a public key or key set that does not parse, a bootstrap admin key of the wrong form.
+ * Raised when the server starts (or a CLI command runs), never in answer to a client.
+ *
+ * @example
+ * ```ts
+ * await TokenVerifier.create({}); // throws AuthConfigError: no key source configured
+ * ```
+ */
+export class AuthConfigError extends OffsyncError {
+  readonly type = 'AuthConfigError';
+  /** What is wrong and how to fix it. */
+  readonly reason: string;
+
+  constructor(reason: string, cause?: unknown) {
+    super(`invalid authentication configuration: ${reason}`);
+    this.reason = reason;
+    if (cause !== undefined) {
+      Object.defineProperty(this, 'cause', { value: cause, enumerable: false, writable: true });
+    }
+  }
+}

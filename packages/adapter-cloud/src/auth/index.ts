@@ -1,0 +1,22 @@
+export { API_KEY_PREFIX, apiKeyRole, generateApiKey } from './api-key.js';
+export {
+  type ApiKeyCheck,
+  ApiKeyFileError,
+  type ApiKeyInfo,
+  ApiKeyStore,
+  type ApiKeyStoreOptions,
+  type CreatedApiKey,
+} from './api-key-store.js';
+export { AuthConfigError, AuthError, type AuthErrorCode } from './auth-error.js';
+export { Authenticator, type AuthenticatorOptions, readCredential } from './authenticator.js';
+export { type DevTokenOptions, issueDevToken } from './dev-token.js';
+export { type EnsureAdminKeyOptions, ensureAdminKey } from './ensure-admin-key.js';
+export {
+  type ApiKeyPrincipal,
+  type ApiKeyRole,
+  type Principal,
+  requireAdmin,
+  type UserPrincipal,
+} from './principal.js';
+export { TokenVerifier, type TokenVerifierOptions } from './token-verifier.js';
+export { parseTtl, TtlParseError } from './ttl.js';

@@ -1,0 +1,3 @@
+export * from './connect.js';
+export * from './http-transport.js';
+export * from './websocket-transport.js';

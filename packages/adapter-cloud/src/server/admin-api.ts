@@ -1,0 +1,146 @@
+import { isPolicyOperation } from '../rls/index.js';
+import type { CentralStore } from './central-store.js';
+import { RequestError } from './sync-service.js';
+
+/**
+ * What an admin request needs to know about the running server.
+ *
+ * @example
+ * ```ts
+ * const context: AdminContext = { store, connected: (db) => sessions.count(db), now: Date.now };
+ * ```
+ */
+export interface AdminContext {
+  /** The databases. */
+  readonly store: CentralStore;
+  /** Site ids of devices connected to a database right now (WebSocket sessions). */
+  readonly connected: (database: string) => ReadonlySet<string>;
+  /** Clock. */
+  readonly now: () => number;
+  /** Server start time. */
+  readonly startedAt: number;
+}
+
+/**
+ * Handles one admin API request (the caller has checked the admin key) and returns the JSON
+ * body. Throws `RequestError`, `DatabaseError`, `SchemaError` or `PolicyError` for refusals; the
+ * HTTP layer turns them into status codes with the error's data.
+ *
+ * Routes (all under `/v1/admin`):
+ * `GET /databases`, `POST /databases {name, schema?}`, `GET /databases/:db`,
+ * `GET /databases/:db/tables`, `PUT /databases/:db/tables/:table/sync {enabled}`,
+ * `GET /databases/:db/devices`, `GET /databases/:db/metrics?minutes=60`,
+ * `GET /databases/:db/policies`, `PUT /databases/:db/policies/:table/:operation {expression}`,
+ * `POST /databases/:db/sql {sql}`, `GET /status`.
+ *
+ * @example
+ * ```ts
+ * const body = handleAdmin(context, 'GET', ['databases'], new URLSearchParams(), undefined);
+ * ```
+ */
+export function handleAdmin(
+  context: AdminContext,
+  method: string,
+  path: readonly string[],
+  query: URLSearchParams,
+  body: unknown,
+): unknown {
+  const { store } = context;
+  const [first, name, section, table, operation] = path;
+  if (first === 'status' && path.length === 1 && method === 'GET') {
+    return {
+      ok: true,
+      databases: store.list().length,
+      uptimeMs: context.now() - context.startedAt,
+    };
+  }
+  if (first !== 'databases')
+    throw new RequestError('not-found', 404, `no admin route ${method} /${path.join('/')}`);
+  if (name === undefined) {
+    if (method === 'GET') return store.list().map((database) => summary(context, database));
+    if (method === 'POST') {
+      const request = object(body);
+      const schema = request.schema;
+      if (schema !== undefined && typeof schema !== 'string')
+        throw new RequestError('bad-request', 400, 'schema must be SQL text');
+      store.create(string(request, 'name'), schema);
+      return summary(context, string(request, 'name'));
+    }
+  } else {
+    const database = store.open(name);
+    if (section === undefined && method === 'GET') return summary(context, name);
+    if (section === 'tables' && table === undefined && method === 'GET') return database.tables();
+    if (section === 'tables' && table !== undefined && operation === 'sync' && method === 'PUT') {
+      const request = object(body);
+      const enabled = request.enabled;
+      if (typeof enabled !== 'boolean')
+        throw new RequestError('bad-request', 400, 'enabled must be true or false');
+      if (enabled)
+        database.enableTable(table, {
+          allowIntegerPrimaryKey: request.allowIntegerPrimaryKey === true,
+        });
+      else database.disableTable(table);
+      return database.tables().find((status) => status.name === table);
+    }
+    if (section === 'devices' && method === 'GET') {
+      const connected = context.connected(name);
+      return database.devices
+        .list()
+        .map((device) => ({ ...device, connected: connected.has(device.site) }));
+    }
+    if (section === 'metrics' && method === 'GET') {
+      const minutes = Math.min(24 * 60, Math.max(1, Number(query.get('minutes') ?? 60) || 60));
+      return {
+        totals: database.devices.totals(),
+        series: database.devices.metrics(minutes, context.now()),
+      };
+    }
+    if (section === 'policies' && table === undefined && method === 'GET')
+      return database.policies();
+    if (
+      section === 'policies' &&
+      table !== undefined &&
+      operation !== undefined &&
+      method === 'PUT'
+    ) {
+      if (!isPolicyOperation(operation))
+        throw new RequestError('bad-request', 400, `unknown operation ${operation}`);
+      const expression = object(body).expression;
+      if (expression !== null && typeof expression !== 'string')
+        throw new RequestError('bad-request', 400, 'expression must be SQL text or null');
+      database.setPolicy(table, operation, expression);
+      return database.policies();
+    }
+    if (section === 'sql' && method === 'POST') {
+      database.replica.driver.exec(string(object(body), 'sql'));
+      return { ok: true };
+    }
+  }
+  throw new RequestError('not-found', 404, `no admin route ${method} /${path.join('/')}`);
+}
+
+function summary(context: AdminContext, name: string): unknown {
+  const database = context.store.open(name);
+  return {
+    name,
+    sizeBytes: context.store.sizeOf(name),
+    syncedTables: database.replica.syncedTables().length,
+    tables: database.tables().length,
+    devices: database.devices.list().length,
+    connectedDevices: context.connected(name).size,
+    version: database.version,
+  };
+}
+
+function object(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new RequestError('bad-request', 400, 'the body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+function string(body: Record<string, unknown>, field: string): string {
+  const value = body[field];
+  if (typeof value !== 'string' || value.length === 0)
+    throw new RequestError('bad-request', 400, `${field} must be a non-empty string`);
+  return value;
+}

@@ -1,0 +1,487 @@
+import { type NodeReplica, openReplica } from '@offsync/adapter-node';
+import {
+  bytesToHex,
+  type Change,
+  checkSyncable,
+  decodeChangeset,
+  describeSchemaDifference,
+  type Eviction,
+  encodeChangeset,
+  OffsyncError,
+  type PlannedRow,
+  primaryKeyString,
+  RESERVED_PREFIX,
+  type RowRefusal,
+  readTableSchema,
+  SchemaError,
+  type SqlValue,
+  type TableRefusal,
+  unpackPrimaryKey,
+} from '@offsync/core';
+import type { Principal } from '../auth/index.js';
+import {
+  forbiddenKeys,
+  keyString,
+  type PolicyOperation,
+  type PolicySet,
+  policyFor,
+  readPolicies,
+  setPolicy,
+  visibleKeys,
+} from '../rls/index.js';
+import { DeviceRegistry } from './device-registry.js';
+
+/**
+ * A table of a central database as the admin API and dashboard show it.
+ *
+ * @example
+ * ```ts
+ * const todos: TableStatus = database.tables().find((table) => table.name === 'todos')!;
+ * ```
+ */
+export interface TableStatus {
+  /** Table name. */
+  readonly name: string;
+  /** Columns with their declaration. */
+  readonly columns: readonly {
+    name: string;
+    type: string;
+    notNull: boolean;
+    defaultValue: string | null;
+    primaryKey: number;
+  }[];
+  /** Primary-key columns in key order. */
+  readonly primaryKey: readonly string[];
+  /** Sync is on. */
+  readonly synced: boolean;
+  /** Schema fingerprint (clients must have the same). */
+  readonly fingerprint: string | undefined;
+  /** Why sync cannot be switched on, when it cannot. */
+  readonly problem: string | undefined;
+}
+
+/**
+ * What the server tells a client it will sync with it, and why not the rest.
+ *
+ * @example
+ * ```ts
+ * const { tables, refused } = database.negotiate(hello.schemas);
+ * ```
+ */
+export interface Negotiation {
+  /** Tables synced with this client. */
+  readonly tables: string[];
+  /** Client tables refused, by name. */
+  readonly refused: Record<string, TableRefusal>;
+}
+
+/**
+ * Outcome of a push.
+ *
+ * @example
+ * ```ts
+ * const result = database.push(principal, site, upTo, bytes);
+ * ```
+ */
+export interface PushOutcome {
+  /** The whole batch was applied. */
+  readonly accepted: boolean;
+  /** Refused rows (the batch was then applied not at all). */
+  readonly refusals: RowRefusal[];
+  /** The server's state of the refused rows the user may see. */
+  readonly repair: Uint8Array;
+  /** Refused rows the user may not see. */
+  readonly evictions: Eviction[];
+  /** Rows changed. */
+  readonly rows: number;
+}
+
+/**
+ * A pulled page.
+ *
+ * @example
+ * ```ts
+ * const page = database.pull(principal, site, cursor, 1000, tables);
+ * ```
+ */
+export interface PullPage {
+  /** Encoded changeset. */
+  readonly changeset: Uint8Array;
+  /** Rows to drop on the client. */
+  readonly evictions: Eviction[];
+  /** Next cursor. */
+  readonly cursor: number;
+  /** More pages follow. */
+  readonly hasMore: boolean;
+}
+
+/**
+ * A push refused by row-level security: the rows and reasons. Thrown inside the merge's
+ * transaction, so nothing of the batch is applied.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof PushRefusedError) console.log(error.refusals);
+ * ```
+ */
+export class PushRefusedError extends OffsyncError {
+  readonly type = 'PushRefusedError';
+  /** Refused rows. */
+  readonly refusals: readonly (RowRefusal & { readonly rawPk: Uint8Array })[];
+
+  constructor(refusals: readonly (RowRefusal & { readonly rawPk: Uint8Array })[]) {
+    super(
+      `push refused by row-level security: ${refusals.map((r) => `${r.table} ${r.pk}: ${r.reason}`).join('; ')}`,
+    );
+    this.refusals = refusals;
+  }
+}
+
+/** Users see only what policies allow; admin and service keys see and write everything. */
+function claimsOf(principal: Principal): Readonly<Record<string, unknown>> | undefined {
+  return principal.kind === 'user' ? principal.claims : undefined;
+}
+
+/**
+ * One central database: a SQLite file opened as a replica (durable commits), with the server's
+ * own tables for devices, metrics and row-level-security policies beside the app's tables.
+ *
+ * @example
+ * ```ts
+ * const database = CentralDatabase.open('todos', '/data/databases/todos.db');
+ * database.enableTable('todos');
+ * ```
+ */
+export class CentralDatabase {
+  /** Database name. */
+  readonly name: string;
+  /** The central replica. */
+  readonly replica: NodeReplica;
+  /** Devices and traffic. */
+  readonly devices: DeviceRegistry;
+  #policies: PolicySet;
+
+  private constructor(name: string, replica: NodeReplica) {
+    this.name = name;
+    this.replica = replica;
+    this.devices = new DeviceRegistry(replica.driver);
+    this.#policies = readPolicies(replica.driver);
+  }
+
+  /** Opens (or creates) the database file at `path`. */
+  static open(
+    name: string,
+    path: string,
+    options: { readonly create?: boolean } = {},
+  ): CentralDatabase {
+    // Every acknowledged push must survive a crash: FULL sync on every commit.
+    const replica = openReplica(path, {
+      synchronous: 'FULL',
+      ...(options.create === false ? { fileMustExist: true } : {}),
+    });
+    return new CentralDatabase(name, replica);
+  }
+
+  /** The server's version (its latest local sequence). */
+  get version(): number {
+    return this.replica.version;
+  }
+
+  /** Every app table with its sync state and schema. */
+  tables(): TableStatus[] {
+    const synced = new Set(this.replica.syncedTables());
+    const names = this.replica.driver
+      .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+      .all()
+      .map((row) => String(row[0]))
+      .filter((name) => !name.startsWith(RESERVED_PREFIX) && !name.startsWith('sqlite_'));
+    return names.map((name) => {
+      const schema = readTableSchema(this.replica.driver, name);
+      let problem: string | undefined;
+      if (!synced.has(name)) {
+        try {
+          checkSyncable(this.replica.driver, schema, { allowIntegerPrimaryKey: false });
+        } catch (error) {
+          problem = error instanceof SchemaError ? error.message : String(error);
+        }
+      }
+      return {
+        name,
+        columns: schema.columns.map((column) => ({ ...column })),
+        primaryKey: schema.primaryKey,
+        synced: synced.has(name),
+        fingerprint: synced.has(name) ? this.replica.tableInfo(name).fingerprint : undefined,
+        problem,
+      };
+    });
+  }
+
+  /** Switches sync on for a table (same schema checks as `enableSync`; throws `SchemaError`). */
+  enableTable(table: string, options: { readonly allowIntegerPrimaryKey?: boolean } = {}): void {
+    this.replica.enableSync(table, options);
+    this.devices.bumpScope();
+  }
+
+  /** Switches sync off for a table; its data stays. */
+  disableTable(table: string): void {
+    this.replica.disableSync(table);
+    this.devices.bumpScope();
+  }
+
+  /** The row-level-security policies. */
+  policies(): PolicySet {
+    return this.#policies;
+  }
+
+  /** Sets (validated; the old one kept on failure) or removes one policy. */
+  setPolicy(table: string, operation: PolicyOperation, expression: string | null): void {
+    setPolicy(this.replica.driver, table, operation, expression);
+    this.#policies = readPolicies(this.replica.driver);
+    this.devices.bumpScope();
+  }
+
+  /** Matches a client's declared schemas against the server's synced tables. */
+  negotiate(
+    schemas: Readonly<Record<string, { canonical: string; fingerprint: string }>>,
+  ): Negotiation {
+    const synced = new Set(this.replica.syncedTables());
+    const tables: string[] = [];
+    const refused: Record<string, TableRefusal> = {};
+    for (const [table, declared] of Object.entries(schemas)) {
+      if (!synced.has(table)) {
+        refused[table] = {
+          code: 'not-enabled',
+          message: `table ${table} is not enabled for sync on the server (database ${this.name})`,
+        };
+        continue;
+      }
+      const info = this.replica.tableInfo(table);
+      const difference = describeSchemaDifference(info.schema, declared.canonical);
+      if (difference) {
+        refused[table] = {
+          code: 'schema-mismatch',
+          message: `table ${table}: ${difference.text} (server ${info.fingerprint}, client ${declared.fingerprint})`,
+          ...(difference.column === undefined ? {} : { column: difference.column }),
+        };
+        continue;
+      }
+      tables.push(table);
+    }
+    return { tables, refused };
+  }
+
+  /**
+   * Merges a client's changes. For users, row-level security is checked inside the merge's
+   * transaction on exactly the rows that change: delete and update policies on the row before,
+   * insert and update policies on the row after. One refusal rolls the whole batch back and the
+   * refusals come back with the server's state of those rows.
+   */
+  push(principal: Principal, changeset: Uint8Array): PushOutcome {
+    const claims = claimsOf(principal);
+    const decoded = decodeChangeset(changeset);
+    if (claims === undefined) {
+      const result = this.replica.applyChanges(decoded);
+      return {
+        accepted: true,
+        refusals: [],
+        repair: new Uint8Array(0),
+        evictions: [],
+        rows: result.rows,
+      };
+    }
+    try {
+      const result = this.replica.applyChanges(decoded, {
+        guard: {
+          beforeWrite: (rows) => this.#check(rows, claims, 'before'),
+          afterWrite: (rows) => this.#check(rows, claims, 'after'),
+        },
+      });
+      return {
+        accepted: true,
+        refusals: [],
+        repair: new Uint8Array(0),
+        evictions: [],
+        rows: result.rows,
+      };
+    } catch (error) {
+      if (!(error instanceof PushRefusedError)) throw error;
+      return { accepted: false, ...this.#repair(error.refusals, claims), rows: 0 };
+    }
+  }
+
+  /**
+   * A page of changes after `cursor` for a client. Users get whole rows they may see (a row
+   * entering their scope arrives complete) and evictions for changed rows they may not see.
+   */
+  pull(
+    principal: Principal,
+    site: string,
+    cursor: number,
+    limit: number,
+    tables: readonly string[],
+  ): PullPage {
+    const claims = claimsOf(principal);
+    const synced = new Set(this.replica.syncedTables());
+    const wanted = tables.filter((table) => synced.has(table));
+    if (wanted.length === 0) {
+      return {
+        changeset: encodeChangeset({ changes: [] }),
+        evictions: [],
+        cursor: Math.max(cursor, this.version),
+        hasMore: false,
+      };
+    }
+    const page = this.replica.changesSince(cursor, {
+      limit,
+      tables: wanted,
+      ...(claims === undefined ? { excludeSite: site } : { wholeRows: true }),
+    });
+    let changes = page.changes;
+    const evictions: Eviction[] = [];
+    if (claims !== undefined) {
+      const visible = this.#visible(changes, claims);
+      changes = changes.filter((change) => visible.has(rowId(change.table, change.pk)));
+      const seen = new Set<string>();
+      for (const change of page.changes) {
+        const id = rowId(change.table, change.pk);
+        if (!visible.has(id) && !seen.has(id)) {
+          seen.add(id);
+          evictions.push({ table: change.table, pk: bytesToHex(change.pk) });
+        }
+      }
+    }
+    const fingerprints = Object.fromEntries(
+      wanted.map((table) => [table, this.replica.tableInfo(table).fingerprint]),
+    );
+    return {
+      changeset: encodeChangeset({ changes, fingerprints }),
+      evictions,
+      cursor: page.cursor,
+      hasMore: page.hasMore,
+    };
+  }
+
+  /** Closes the file. */
+  close(): void {
+    this.replica.close();
+  }
+
+  #visible(changes: readonly Change[], claims: Readonly<Record<string, unknown>>): Set<string> {
+    const byTable = groupKeys(changes);
+    const visible = new Set<string>();
+    for (const [table, rows] of byTable) {
+      const keyColumns = this.replica.tableInfo(table).schema.primaryKey;
+      const allowed = visibleKeys(
+        this.replica.driver,
+        table,
+        keyColumns,
+        [...rows.values()].map((row) => row.key),
+        policyFor(this.#policies, table, 'select'),
+        claims,
+      );
+      for (const [id, row] of rows) if (allowed.has(keyString(row.key))) visible.add(id);
+    }
+    return visible;
+  }
+
+  #check(
+    rows: readonly PlannedRow[],
+    claims: Readonly<Record<string, unknown>>,
+    phase: 'before' | 'after',
+  ): void {
+    const refusals: (RowRefusal & { rawPk: Uint8Array })[] = [];
+    const byTable = new Map<string, PlannedRow[]>();
+    for (const row of rows) {
+      const list = byTable.get(row.table);
+      if (list) list.push(row);
+      else byTable.set(row.table, [row]);
+    }
+    for (const [table, planned] of byTable) {
+      const keyColumns = this.replica.tableInfo(table).schema.primaryKey;
+      const checks: { operation: PolicyOperation; rows: PlannedRow[] }[] =
+        phase === 'before'
+          ? [
+              {
+                operation: 'delete',
+                rows: planned.filter((row) => row.wasPresent && row.kind !== 'update'),
+              },
+              { operation: 'update', rows: planned.filter((row) => row.kind === 'update') },
+            ]
+          : [
+              { operation: 'insert', rows: planned.filter((row) => row.kind === 'insert') },
+              { operation: 'update', rows: planned.filter((row) => row.kind === 'update') },
+            ];
+      for (const { operation, rows: subject } of checks) {
+        if (subject.length === 0) continue;
+        const expression = policyFor(this.#policies, table, operation);
+        const denied = new Set(
+          forbiddenKeys(
+            this.replica.driver,
+            table,
+            keyColumns,
+            subject.map((row) => row.key),
+            expression,
+            claims,
+            operation,
+          ).map(keyString),
+        );
+        for (const row of subject) {
+          if (!denied.has(keyString(row.key))) continue;
+          const reason =
+            expression === undefined
+              ? `no ${operation} policy opens table ${table} to users`
+              : `the ${operation} policy of ${table} (${expression}) denies this row ${phase === 'before' ? 'as it is' : 'as it would be'}`;
+          refusals.push({ table, pk: bytesToHex(row.pk), reason, rawPk: row.pk });
+        }
+      }
+    }
+    if (refusals.length > 0) throw new PushRefusedError(refusals);
+  }
+
+  #repair(
+    refusals: readonly (RowRefusal & { readonly rawPk: Uint8Array })[],
+    claims: Readonly<Record<string, unknown>>,
+  ): { refusals: RowRefusal[]; repair: Uint8Array; evictions: Eviction[] } {
+    const state: Change[] = [];
+    const byTable = new Map<string, Uint8Array[]>();
+    for (const refusal of refusals) {
+      const list = byTable.get(refusal.table);
+      if (list) list.push(refusal.rawPk);
+      else byTable.set(refusal.table, [refusal.rawPk]);
+    }
+    for (const [table, pks] of byTable) state.push(...this.replica.rowsState(table, pks));
+    const visible = this.#visible(state, claims);
+    const evictions: Eviction[] = [];
+    for (const refusal of refusals) {
+      if (!visible.has(rowId(refusal.table, refusal.rawPk)))
+        evictions.push({ table: refusal.table, pk: refusal.pk });
+    }
+    return {
+      refusals: refusals.map(({ table, pk, reason }) => ({ table, pk, reason })),
+      repair: encodeChangeset({
+        changes: state.filter((change) => visible.has(rowId(change.table, change.pk))),
+      }),
+      evictions,
+    };
+  }
+}
+
+function rowId(table: string, pk: Uint8Array): string {
+  return `${table}\u0000${primaryKeyString(pk)}`;
+}
+
+function groupKeys(
+  rows: readonly { table: string; pk: Uint8Array }[],
+): Map<string, Map<string, { key: SqlValue[] }>> {
+  const byTable = new Map<string, Map<string, { key: SqlValue[] }>>();
+  for (const { table, pk } of rows) {
+    let keys = byTable.get(table);
+    if (!keys) {
+      keys = new Map();
+      byTable.set(table, keys);
+    }
+    const id = rowId(table, pk);
+    if (!keys.has(id)) keys.set(id, { key: unpackPrimaryKey(pk) });
+  }
+  return byTable;
+}

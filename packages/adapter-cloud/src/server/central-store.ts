@@ -1,0 +1,136 @@
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { OffsyncError } from '@offsync/core';
+import { CentralDatabase } from './central-database.js';
+
+/**
+ * A database name that is not allowed, or a database that does not exist / already exists.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof DatabaseError && error.code === 'not-found') respond(404);
+ * ```
+ */
+export class DatabaseError extends OffsyncError {
+  readonly type = 'DatabaseError';
+  /** `invalid-name`, `not-found` or `exists`. */
+  readonly code: 'invalid-name' | 'not-found' | 'exists';
+  /** The database name. */
+  readonly database: string;
+
+  constructor(code: 'invalid-name' | 'not-found' | 'exists', database: string) {
+    const text = {
+      'invalid-name':
+        'is not a valid database name (letters, digits, - and _, at most 63, starting with a letter or digit)',
+      'not-found': 'does not exist',
+      exists: 'already exists',
+    }[code];
+    super(`database ${JSON.stringify(database)} ${text}`);
+    this.code = code;
+    this.database = database;
+  }
+}
+
+/**
+ * Where the server keeps its central databases. The embedded default keeps one SQLite file per
+ * database; the sync protocol only sees this interface, so another store (PostgreSQL, ...) can
+ * take its place.
+ *
+ * @example
+ * ```ts
+ * const store: CentralStore = new SqliteCentralStore('./data');
+ * ```
+ */
+export interface CentralStore {
+  /** Database names, sorted. */
+  list(): string[];
+  /** Creates a database, optionally running schema SQL in it. */
+  create(name: string, schemaSql?: string): CentralDatabase;
+  /** Opens an existing database (cached). Throws {@link DatabaseError} `not-found`. */
+  open(name: string): CentralDatabase;
+  /** Bytes the database takes on disk. */
+  sizeOf(name: string): number;
+  /** Databases currently open. */
+  opened(): CentralDatabase[];
+  /** Closes every open database. */
+  close(): void;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+
+/**
+ * The embedded store: `<data>/databases/<name>.db`, SQLite files in WAL mode with durable
+ * commits, opened through `@offsync/adapter-node`. Nothing to install.
+ *
+ * @example
+ * ```ts
+ * const store = new SqliteCentralStore('./data');
+ * store.create('todos', 'CREATE TABLE todos(id TEXT PRIMARY KEY NOT NULL, title TEXT)');
+ * ```
+ */
+export class SqliteCentralStore implements CentralStore {
+  readonly #dir: string;
+  readonly #open = new Map<string, CentralDatabase>();
+
+  constructor(dataDir: string) {
+    this.#dir = join(dataDir, 'databases');
+    mkdirSync(this.#dir, { recursive: true });
+  }
+
+  list(): string[] {
+    return readdirSync(this.#dir)
+      .filter((file) => file.endsWith('.db'))
+      .map((file) => file.slice(0, -3))
+      .filter((name) => NAME.test(name))
+      .sort();
+  }
+
+  create(name: string, schemaSql?: string): CentralDatabase {
+    this.#check(name);
+    if (existsSync(this.#path(name))) throw new DatabaseError('exists', name);
+    const database = CentralDatabase.open(name, this.#path(name));
+    if (schemaSql) database.replica.driver.exec(schemaSql);
+    this.#open.set(name, database);
+    return database;
+  }
+
+  open(name: string): CentralDatabase {
+    this.#check(name);
+    const cached = this.#open.get(name);
+    if (cached) return cached;
+    if (!existsSync(this.#path(name))) throw new DatabaseError('not-found', name);
+    const database = CentralDatabase.open(name, this.#path(name), { create: false });
+    this.#open.set(name, database);
+    return database;
+  }
+
+  sizeOf(name: string): number {
+    this.#check(name);
+    let size = 0;
+    for (const suffix of ['', '-wal']) {
+      const path = `${this.#path(name)}${suffix}`;
+      if (existsSync(path)) size += statSync(path).size;
+    }
+    return size;
+  }
+
+  opened(): CentralDatabase[] {
+    return [...this.#open.values()];
+  }
+
+  close(): void {
+    for (const database of this.#open.values()) {
+      database.devices.flush();
+      database.close();
+    }
+    this.#open.clear();
+  }
+
+  #path(name: string): string {
+    return join(this.#dir, `${name}.db`);
+  }
+
+  #check(name: string): void {
+    if (!NAME.test(name)) throw new DatabaseError('invalid-name', name);
+  }
+}

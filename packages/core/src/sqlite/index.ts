@@ -1,0 +1,7 @@
+export type { ApplyGuard, PlannedRow } from './apply.js';
+export * from './changes-since.js';
+export * from './driver.js';
+export * from './errors.js';
+export * from './replica.js';
+export * from './schema.js';
+export { inSavepoint, MAX_PARAMETERS, quoteIdentifier } from './sql.js';

@@ -1,0 +1,486 @@
+import {
+  createDecoder,
+  createEncoder,
+  DecodeError,
+  readRaw,
+  readU8,
+  readVarUint,
+  remaining,
+  toBytes,
+  writeRaw,
+  writeU8,
+  writeVarUint,
+} from '../changes/encoding.js';
+import { OffsyncError } from '../errors.js';
+
+/** Version of the sync protocol this code speaks. */
+export const PROTOCOL_VERSION = 1;
+
+/** Largest JSON header a message may carry (64 KiB); changesets travel outside it. */
+export const MAX_HEADER_BYTES = 64 * 1024;
+
+/**
+ * A table's schema as a client declares it in `hello`: the canonical text the server compares,
+ * and its fingerprint.
+ *
+ * @example
+ * ```ts
+ * const schema: DeclaredSchema = { canonical: replica.tableInfo('todos').canonical, fingerprint: '…' };
+ * ```
+ */
+export interface DeclaredSchema {
+  /** Canonical schema text (`canonicalSchema`). */
+  readonly canonical: string;
+  /** Schema fingerprint. */
+  readonly fingerprint: string;
+}
+
+/**
+ * Why the server will not sync one of the client's tables.
+ *
+ * @example
+ * ```ts
+ * const refusal: TableRefusal = { code: 'not-enabled', message: 'table notes is not enabled for sync' };
+ * ```
+ */
+export interface TableRefusal {
+  /** `not-enabled`: the server has not switched the table on; `schema-mismatch`: schemas differ. */
+  readonly code: 'not-enabled' | 'schema-mismatch';
+  /** Human-readable reason naming the table and the difference. */
+  readonly message: string;
+  /** The column at fault, for schema mismatches. */
+  readonly column?: string;
+}
+
+/**
+ * A pushed row the server refused, with the reason.
+ *
+ * @example
+ * ```ts
+ * const refusal: RowRefusal = { table: 'todos', pk: '0104…', reason: 'insert policy of todos denies this row' };
+ * ```
+ */
+export interface RowRefusal {
+  /** Table. */
+  readonly table: string;
+  /** Packed primary key, hex. */
+  readonly pk: string;
+  /** Why. */
+  readonly reason: string;
+}
+
+/**
+ * A row the client must drop locally without recording a change (it left the user's scope).
+ *
+ * @example
+ * ```ts
+ * const eviction: Eviction = { table: 'todos', pk: '0104027431' };
+ * ```
+ */
+export interface Eviction {
+  /** Table. */
+  readonly table: string;
+  /** Packed primary key, hex. */
+  readonly pk: string;
+}
+
+/**
+ * Messages a client sends. Each carries an `id` the response echoes.
+ *
+ * @example
+ * ```ts
+ * const pull: ClientMessage = { type: 'pull', id: 3, cursor: 120, limit: 1000 };
+ * ```
+ */
+export type ClientMessage =
+  | {
+      readonly type: 'hello';
+      readonly id: number;
+      readonly protocol: number;
+      readonly site: string;
+      readonly token?: string;
+      readonly schemas: Readonly<Record<string, DeclaredSchema>>;
+    }
+  | {
+      readonly type: 'push';
+      readonly id: number;
+      readonly site: string;
+      /** The client's local sequence this push brings the server up to. */
+      readonly upTo: number;
+      readonly changeset: Uint8Array;
+    }
+  | {
+      readonly type: 'pull';
+      readonly id: number;
+      readonly site: string;
+      readonly cursor: number;
+      readonly limit: number;
+      /** The tables the client syncs (from `welcome`). */
+      readonly tables: readonly string[];
+      /** Local changes the client still has to push, for the server's device list. */
+      readonly pending: number;
+    };
+
+/**
+ * Messages the server sends: responses (with the request's `id`) and notifications (`id` 0).
+ *
+ * @example
+ * ```ts
+ * if (message.type === 'notify') client.syncNow();
+ * ```
+ */
+export type ServerMessage =
+  | {
+      readonly type: 'welcome';
+      readonly id: number;
+      readonly serverSite: string;
+      readonly serverVersion: number;
+      /** The greatest client sequence the server holds from this site. */
+      readonly acked: number;
+      /** Tables both sides sync. */
+      readonly tables: readonly string[];
+      /** The client's tables the server refuses, by name. */
+      readonly refused: Readonly<Record<string, TableRefusal>>;
+      /** Rows are filtered by row-level security: pulls carry whole rows and evictions. */
+      readonly filtered: boolean;
+      /**
+       * The user's scope changed since this device last synced (other claims, new policies):
+       * the client pushes what it has, drops its synced rows and pulls everything again.
+       */
+      readonly resync: boolean;
+    }
+  | {
+      readonly type: 'pushResult';
+      readonly id: number;
+      readonly accepted: boolean;
+      readonly acked: number;
+      readonly serverVersion: number;
+      readonly refusals: readonly RowRefusal[];
+      /** The server's state of refused rows, for the client to take back (empty when accepted). */
+      readonly repair: Uint8Array;
+      readonly evictions: readonly Eviction[];
+    }
+  | {
+      readonly type: 'changes';
+      readonly id: number;
+      readonly cursor: number;
+      readonly hasMore: boolean;
+      readonly serverVersion: number;
+      readonly changeset: Uint8Array;
+      readonly evictions: readonly Eviction[];
+    }
+  | { readonly type: 'notify'; readonly id: 0; readonly serverVersion: number }
+  | {
+      readonly type: 'error';
+      readonly id: number;
+      readonly code: string;
+      readonly status: number;
+      readonly message: string;
+    };
+
+/**
+ * Any protocol message.
+ *
+ * @example
+ * ```ts
+ * const bytes = encodeMessage(message satisfies SyncMessage);
+ * ```
+ */
+export type SyncMessage = ClientMessage | ServerMessage;
+
+/**
+ * A protocol frame that cannot be understood: not a known message, a field missing or of the
+ * wrong type, a header too large. Carries the byte offset when known.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof ProtocolError) console.log(error.reason);
+ * ```
+ */
+export class ProtocolError extends OffsyncError {
+  readonly type = 'ProtocolError';
+  /** What was wrong. */
+  readonly reason: string;
+  /** Byte offset in the frame, when known. */
+  readonly offset: number;
+
+  constructor(reason: string, offset = 0) {
+    super(`malformed sync message: ${reason}`);
+    this.reason = reason;
+    this.offset = offset;
+  }
+}
+
+const TYPE_CODES = {
+  hello: 1,
+  welcome: 2,
+  push: 3,
+  pushResult: 4,
+  pull: 5,
+  changes: 6,
+  notify: 7,
+  error: 8,
+} as const;
+const TYPES_BY_CODE = new Map(
+  Object.entries(TYPE_CODES).map(([name, code]) => [code as number, name]),
+);
+const FRAME_MAGIC = 0x4f; // 'O'
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Frames a message: magic `0x4f`, a type byte, a varint-length JSON header, then the binary
+ * payload (a changeset; empty for most types). See `docs/protocol.md`, "Sync messages".
+ *
+ * @example
+ * ```ts
+ * socket.send(encodeMessage({ type: 'pull', id: 1, cursor: 0, limit: 1000 }));
+ * ```
+ */
+export function encodeMessage(message: SyncMessage): Uint8Array {
+  const { payload, header } = splitPayload(message);
+  const json = textEncoder.encode(JSON.stringify(header));
+  const encoder = createEncoder(json.length + payload.length + 16);
+  writeU8(encoder, FRAME_MAGIC);
+  writeU8(encoder, TYPE_CODES[message.type]);
+  writeVarUint(encoder, json.length);
+  writeRaw(encoder, json);
+  writeRaw(encoder, payload);
+  return toBytes(encoder);
+}
+
+function splitPayload(message: SyncMessage): {
+  payload: Uint8Array;
+  header: Record<string, unknown>;
+} {
+  const { type: _type, ...rest } = message as SyncMessage & Record<string, unknown>;
+  if (message.type === 'push' || message.type === 'changes') {
+    const { changeset, ...header } = rest as { changeset: Uint8Array };
+    return { payload: changeset, header };
+  }
+  if (message.type === 'pushResult') {
+    const { repair, ...header } = rest as { repair: Uint8Array };
+    return { payload: repair, header };
+  }
+  return { payload: new Uint8Array(0), header: rest };
+}
+
+/**
+ * Decodes a frame. Total: returns a well-formed message or throws {@link ProtocolError}; every
+ * field is checked for presence and type.
+ *
+ * @example
+ * ```ts
+ * const message = decodeMessage(new Uint8Array(event.data));
+ * ```
+ */
+export function decodeMessage(bytes: Uint8Array): SyncMessage {
+  let header: Record<string, unknown>;
+  let type: string;
+  let payload: Uint8Array;
+  try {
+    const decoder = createDecoder(bytes);
+    if (readU8(decoder, 'magic') !== FRAME_MAGIC)
+      throw new ProtocolError('not an OffSync sync frame', 0);
+    const code = readU8(decoder, 'type');
+    const name = TYPES_BY_CODE.get(code);
+    if (!name) throw new ProtocolError(`unknown message type ${code}`, 1);
+    type = name;
+    const length = readVarUint(decoder, 'header.length');
+    if (length > MAX_HEADER_BYTES)
+      throw new ProtocolError(`header of ${length} bytes exceeds ${MAX_HEADER_BYTES}`, 2);
+    const at = decoder.pos;
+    const json = readRaw(decoder, length, 'header');
+    try {
+      header = JSON.parse(textDecoder.decode(json)) as Record<string, unknown>;
+    } catch {
+      throw new ProtocolError('header is not valid UTF-8 JSON', at);
+    }
+    if (header === null || typeof header !== 'object' || Array.isArray(header)) {
+      throw new ProtocolError('header is not a JSON object', at);
+    }
+    payload = readRaw(decoder, remaining(decoder), 'payload').slice();
+  } catch (error) {
+    if (error instanceof ProtocolError) throw error;
+    if (error instanceof DecodeError)
+      throw new ProtocolError(`${error.field}: ${error.reason}`, error.offset);
+    throw error;
+  }
+  return validate(type, header, payload);
+}
+
+function validate(type: string, header: Record<string, unknown>, payload: Uint8Array): SyncMessage {
+  const id = int(header, 'id');
+  const noPayload = (): void => {
+    if (payload.length > 0) throw new ProtocolError(`a ${type} message carries no payload`);
+  };
+  switch (type) {
+    case 'hello': {
+      noPayload();
+      const schemas = record(header, 'schemas');
+      for (const [table, schema] of Object.entries(schemas)) {
+        if (typeof schema !== 'object' || schema === null)
+          throw new ProtocolError(`schema of ${table} is not an object`);
+        str(schema as Record<string, unknown>, 'canonical');
+        str(schema as Record<string, unknown>, 'fingerprint');
+      }
+      const token = header.token;
+      if (token !== undefined && typeof token !== 'string')
+        throw new ProtocolError('token is not a string');
+      return {
+        type,
+        id,
+        protocol: int(header, 'protocol'),
+        site: str(header, 'site'),
+        ...(token === undefined ? {} : { token }),
+        schemas: schemas as Record<string, { canonical: string; fingerprint: string }>,
+      };
+    }
+    case 'push':
+      return { type, id, site: str(header, 'site'), upTo: int(header, 'upTo'), changeset: payload };
+    case 'pull': {
+      noPayload();
+      const tables = header.tables;
+      if (!Array.isArray(tables) || !tables.every((table) => typeof table === 'string')) {
+        throw new ProtocolError('tables is not a list of names');
+      }
+      return {
+        type,
+        id,
+        site: str(header, 'site'),
+        cursor: int(header, 'cursor'),
+        limit: int(header, 'limit'),
+        tables,
+        pending: int(header, 'pending'),
+      };
+    }
+    case 'welcome': {
+      noPayload();
+      const tables = header.tables;
+      if (!Array.isArray(tables) || !tables.every((table) => typeof table === 'string')) {
+        throw new ProtocolError('tables is not a list of names');
+      }
+      return {
+        type,
+        id,
+        serverSite: str(header, 'serverSite'),
+        serverVersion: int(header, 'serverVersion'),
+        acked: int(header, 'acked'),
+        tables,
+        refused: record(header, 'refused') as Record<string, TableRefusal>,
+        filtered: bool(header, 'filtered'),
+        resync: bool(header, 'resync'),
+      };
+    }
+    case 'pushResult':
+      return {
+        type,
+        id,
+        accepted: bool(header, 'accepted'),
+        acked: int(header, 'acked'),
+        serverVersion: int(header, 'serverVersion'),
+        refusals: list<RowRefusal>(header, 'refusals', ['table', 'pk', 'reason']),
+        repair: payload,
+        evictions: list<Eviction>(header, 'evictions', ['table', 'pk']),
+      };
+    case 'changes':
+      return {
+        type,
+        id,
+        cursor: int(header, 'cursor'),
+        hasMore: bool(header, 'hasMore'),
+        serverVersion: int(header, 'serverVersion'),
+        changeset: payload,
+        evictions: list<Eviction>(header, 'evictions', ['table', 'pk']),
+      };
+    case 'notify':
+      noPayload();
+      return { type, id: 0, serverVersion: int(header, 'serverVersion') };
+    default:
+      noPayload();
+      return {
+        type: 'error',
+        id,
+        code: str(header, 'code'),
+        status: int(header, 'status'),
+        message: str(header, 'message'),
+      };
+  }
+}
+
+function int(header: Record<string, unknown>, field: string): number {
+  const value = header[field];
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new ProtocolError(`${field} must be a non-negative integer`);
+  }
+  return value;
+}
+
+function str(header: Record<string, unknown>, field: string): string {
+  const value = header[field];
+  if (typeof value !== 'string') throw new ProtocolError(`${field} must be a string`);
+  return value;
+}
+
+function bool(header: Record<string, unknown>, field: string): boolean {
+  const value = header[field];
+  if (typeof value !== 'boolean') throw new ProtocolError(`${field} must be true or false`);
+  return value;
+}
+
+function record(header: Record<string, unknown>, field: string): Record<string, unknown> {
+  const value = header[field];
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ProtocolError(`${field} must be an object`);
+  return value as Record<string, unknown>;
+}
+
+function list<T>(
+  header: Record<string, unknown>,
+  field: string,
+  keys: readonly (keyof T & string)[],
+): T[] {
+  const value = header[field];
+  if (!Array.isArray(value)) throw new ProtocolError(`${field} must be a list`);
+  for (const item of value) {
+    if (typeof item !== 'object' || item === null)
+      throw new ProtocolError(`${field} holds a non-object`);
+    for (const key of keys) {
+      if (typeof (item as Record<string, unknown>)[key] !== 'string')
+        throw new ProtocolError(`${field}[].${key} must be a string`);
+    }
+  }
+  return value as T[];
+}
+
+const CLIENT_TYPES = new Set(['hello', 'push', 'pull']);
+
+/**
+ * Decodes a frame a client sent; a server message type is a {@link ProtocolError}.
+ *
+ * @example
+ * ```ts
+ * const request = decodeClientMessage(body);
+ * ```
+ */
+export function decodeClientMessage(bytes: Uint8Array): ClientMessage {
+  const message = decodeMessage(bytes);
+  if (!CLIENT_TYPES.has(message.type))
+    throw new ProtocolError(`${message.type} is not a client message`);
+  return message as ClientMessage;
+}
+
+/**
+ * Decodes a frame a server sent; a client message type is a {@link ProtocolError}.
+ *
+ * @example
+ * ```ts
+ * const response = decodeServerMessage(bytes);
+ * ```
+ */
+export function decodeServerMessage(bytes: Uint8Array): ServerMessage {
+  const message = decodeMessage(bytes);
+  if (CLIENT_TYPES.has(message.type))
+    throw new ProtocolError(`${message.type} is not a server message`);
+  return message as ServerMessage;
+}

@@ -1,0 +1,58 @@
+import { quoteIdentifier, type SqliteReplica } from '@offsync/core';
+import { showSqlValue, toHex } from './show-value.js';
+
+/**
+ * Everything a replica's database holds, in a form `toEqual` compares exactly: the replica's
+ * version and dump, the schema (tables, indexes, triggers), and every row of every table, OffSync's
+ * metadata included. Equal images mean the database is byte for byte the same.
+ *
+ * @example
+ * ```ts
+ * const before = databaseImage(replica);
+ * expect(() => replica.applyChanges(bad)).toThrow();
+ * expect(databaseImage(replica)).toEqual(before);
+ * ```
+ */
+export interface DatabaseImage {
+  /** `replica.version`. */
+  readonly version: number;
+  /** `replica.dump()` in hex. */
+  readonly dump: string;
+  /** `type name (tbl_name): sql` of every schema object, sorted. */
+  readonly schema: readonly string[];
+  /** Per table, its rows shown exactly ({@link showSqlValue}), sorted. */
+  readonly tables: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * Takes a {@link DatabaseImage} of a replica's database. Reading `version` and `dump` folds
+ * pending local writes first, as any replica call does.
+ *
+ * @example
+ * ```ts
+ * expect(databaseImage(b)).toEqual(databaseImage(a)); // only if every table is identical
+ * ```
+ */
+export function databaseImage(replica: SqliteReplica): DatabaseImage {
+  const version = replica.version;
+  const dump = toHex(replica.dump());
+  const objects = replica.driver
+    .prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'")
+    .all();
+  const schema = objects
+    .map(
+      ([type, name, table, sql]) =>
+        `${String(type)} ${String(name)} (${String(table)}): ${String(sql)}`,
+    )
+    .sort();
+  const tables: Record<string, readonly string[]> = {};
+  for (const [type, name] of objects) {
+    if (type !== 'table') continue;
+    tables[String(name)] = replica.driver
+      .prepare(`SELECT * FROM ${quoteIdentifier(String(name))}`)
+      .all()
+      .map((row) => row.map(showSqlValue).join(' | '))
+      .sort();
+  }
+  return { version, dump, schema, tables };
+}

@@ -1,0 +1,60 @@
+import { afterEach, describe } from 'vitest';
+import { type ConformanceOptions, resolveOptions } from './conformance-options.js';
+import type { DriverSetup } from './fixture.js';
+import { Harness } from './harness.js';
+import { describeAlter } from './suites/alter.js';
+import { describeCapture } from './suites/capture.js';
+import { describeDriverBasics } from './suites/driver-basics.js';
+import { describeLaws } from './suites/laws.js';
+import { describeMergeSemantics } from './suites/merge-semantics.js';
+import { describePaging } from './suites/paging.js';
+import { describePeerToPeer } from './suites/peer-to-peer.js';
+import { describePersistence } from './suites/persistence.js';
+import { describeRefusals } from './suites/refusals.js';
+import { describeSchemaChecks } from './suites/schema-checks.js';
+import { describeValueRoundTrips } from './suites/value-round-trips.js';
+
+/**
+ * Registers the conformance suite of a SQLite driver with vitest: the driver contract itself,
+ * exact values in all five storage classes, schema checks, change capture, merge semantics,
+ * all-or-nothing refusals, schema migration, paging, persistence, peer-to-peer exchange, and the
+ * CRDT laws over random histories (also against the memory reference model). Everything runs
+ * `@offsync/core`'s SQLite replica over the driver; a driver that passes can carry OffSync.
+ *
+ * `setup` must return a connection to a FRESH, EMPTY database each call; add `teardown` to delete
+ * files and `reopen` to let the persistence checks re-open the database. Call it at the top level
+ * of a test file (or inside a `describe`).
+ *
+ * @param setup Creates a fresh database and its driver.
+ * @param title Names the driver in test reports.
+ * @param options Run counts and timeout.
+ * @example
+ * ```ts
+ * import { runDriverConformance } from '@offsync/testkit';
+ * import { MyDriver } from './my-driver.js';
+ *
+ * runDriverConformance(() => ({ driver: new MyDriver(':memory:') }), 'my driver');
+ * ```
+ */
+export function runDriverConformance(
+  setup: DriverSetup,
+  title: string,
+  options: ConformanceOptions = {},
+): void {
+  const resolved = resolveOptions(options);
+  describe(`SQLite driver conformance: ${title}`, () => {
+    const harness = new Harness(setup);
+    afterEach(() => harness.dispose());
+    describeDriverBasics(harness, resolved);
+    describeValueRoundTrips(harness, resolved);
+    describeSchemaChecks(harness, resolved);
+    describeCapture(harness, resolved);
+    describeMergeSemantics(harness, resolved);
+    describeRefusals(harness, resolved);
+    describeAlter(harness, resolved);
+    describePaging(harness, resolved);
+    describePersistence(harness, resolved);
+    describePeerToPeer(harness, resolved);
+    describeLaws(harness, resolved);
+  });
+}

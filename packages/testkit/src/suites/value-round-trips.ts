@@ -1,0 +1,165 @@
+import { test } from '@fast-check/vitest';
+import { packPrimaryKey, type SqlValue } from '@offsync/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AFFINITY_CASES, type AffinityColumn, storedWithoutAffinity } from '../affinity.js';
+import type { ResolvedOptions } from '../conformance-options.js';
+import type { Harness } from '../harness.js';
+import type { Peer } from '../peer.js';
+import { showRows, showSqlValue, toHex } from '../show-value.js';
+import { sqlValueArbitrary } from '../value-arbitraries.js';
+
+/** A column without declared type (no affinity) and one of each declared type. */
+const VALUES_SQL =
+  'CREATE TABLE vals(id TEXT PRIMARY KEY NOT NULL, v, i INTEGER, r REAL, t TEXT, b BLOB)';
+const COLUMNS: readonly [string, AffinityColumn][] = [
+  ['v', ''],
+  ['i', 'INTEGER'],
+  ['r', 'REAL'],
+  ['t', 'TEXT'],
+  ['b', 'BLOB'],
+];
+const SELECT = 'SELECT v, i, r, t, b FROM vals WHERE id = ?';
+const INSERT = 'INSERT INTO vals(id, v, i, r, t, b) VALUES (?, ?, ?, ?, ?, ?)';
+const UPDATE = 'UPDATE vals SET v = ?, i = ?, r = ?, t = ?, b = ? WHERE id = ?';
+
+interface Trio {
+  readonly source: Peer;
+  readonly viaList: Peer;
+  readonly viaBytes: Peer;
+  cursor: number;
+  next: number;
+}
+
+/**
+ * Exact values: every SQL value written through the driver reaches other replicas exactly, in
+ * columns without and with declared types; NaN and -0.0 behave as SQLite documents.
+ *
+ * @example
+ * ```ts
+ * describeValueRoundTrips(harness, resolveOptions());
+ * ```
+ */
+export function describeValueRoundTrips(harness: Harness, options: ResolvedOptions): void {
+  const { timeoutMs, numRuns } = options;
+  describe('value round trips', () => {
+    let trio: Trio | undefined;
+    afterEach(() => {
+      trio = undefined;
+    });
+    const open = async (): Promise<Trio> => {
+      const sync = { sql: VALUES_SQL, sync: ['vals'] };
+      return {
+        source: await harness.peer(sync),
+        viaList: await harness.peer(sync),
+        viaBytes: await harness.peer(sync),
+        cursor: 0,
+        next: 0,
+      };
+    };
+
+    test.prop([sqlValueArbitrary({ large: true })], { numRuns })(
+      'every value reaches other replicas exactly, through changesSince and through changeset bytes, inserted or updated',
+      async (value) => {
+        trio ??= await open();
+        const { source, viaList, viaBytes } = trio;
+        const n = trio.next++;
+        const inserted = `insert-${n}`;
+        const updated = `update-${n}`;
+        const five = [value, value, value, value, value];
+        source.run(INSERT, [inserted, ...five]);
+        source.run('INSERT INTO vals(id) VALUES (?)', [updated]);
+        source.run(UPDATE, [...five, updated]);
+
+        const page = source.replica.changesSince(trio.cursor);
+        const changeset = source.replica.changesetSince(trio.cursor);
+        expect(changeset.cursor).toBe(page.cursor);
+        viaList.replica.applyChanges(page.changes);
+        viaBytes.replica.applyChanges(changeset.bytes);
+        trio.cursor = page.cursor;
+
+        for (const id of [inserted, updated]) {
+          const stored = source.all(SELECT, [id]);
+          expect(stored).toHaveLength(1);
+          expect(showSqlValue(stored[0]![0]), 'no affinity: the value itself').toBe(
+            showSqlValue(storedWithoutAffinity(value)),
+          );
+          expect(showRows(viaList.all(SELECT, [id])), 'via changesSince').toEqual(showRows(stored));
+          expect(showRows(viaBytes.all(SELECT, [id])), 'via changeset bytes').toEqual(
+            showRows(stored),
+          );
+        }
+        const pk = toHex(packPrimaryKey([inserted]));
+        const sent = page.changes.filter((change) => toHex(change.pk) === pk && change.column);
+        expect(sent.map((change) => `${change.column} ${showSqlValue(change.value)}`)).toEqual(
+          COLUMNS.map(
+            ([column], i) => `${column} ${showSqlValue(source.all(SELECT, [inserted])[0]![i]!)}`,
+          ),
+        );
+      },
+      timeoutMs,
+    );
+
+    it(
+      'stores NaN, -0.0, 2.0, 64-bit and numeric-looking values as SQLite documents, identically after sync',
+      async () => {
+        const source = await harness.peer({ sql: VALUES_SQL, sync: ['vals'] });
+        const sink = await harness.peer({ sql: VALUES_SQL, sync: ['vals'] });
+        for (const { name, value } of AFFINITY_CASES) {
+          source.run(INSERT, [name, value, value, value, value, value]);
+        }
+        sink.replica.applyChanges(source.replica.changesetSince(0).bytes);
+        for (const { name, stored } of AFFINITY_CASES) {
+          const want = COLUMNS.map(([column, type]) => `${column}: ${showSqlValue(stored[type])}`);
+          const show = (peer: Peer): string[] =>
+            peer
+              .all(SELECT, [name])[0]!
+              .map((value, i) => `${COLUMNS[i]![0]}: ${showSqlValue(value)}`);
+          expect(show(source), `${name} as stored`).toEqual(want);
+          expect(show(sink), `${name} after sync`).toEqual(want);
+        }
+      },
+      timeoutMs,
+    );
+
+    it(
+      'INTEGER 2 and REAL 2.0 stay distinct through sync, and so do TEXT and BLOB with the same bytes',
+      async () => {
+        const source = await harness.peer({ sql: VALUES_SQL, sync: ['vals'] });
+        const sink = await harness.peer({ sql: VALUES_SQL, sync: ['vals'] });
+        const values: SqlValue[] = [2n, 2.0, 'a', new Uint8Array([0x61])];
+        values.forEach((value, i) => {
+          source.run('INSERT INTO vals(id, v) VALUES (?, ?)', [`k${i}`, value]);
+        });
+        sink.replica.applyChanges(source.replica.changesetSince(0).bytes);
+        expect(
+          sink
+            .all('SELECT v, typeof(v) FROM vals ORDER BY id')
+            .map((row) => showSqlValue(row[0]!) + ' ' + String(row[1])),
+        ).toEqual(['INTEGER 2 integer', 'REAL 2 real', 'TEXT "a" text', 'BLOB x61 blob']);
+      },
+      timeoutMs,
+    );
+
+    it(
+      'a value that changes only in sign of zero (0.0 → -0.0) is captured and converges',
+      async () => {
+        // SQL compares 0.0 and -0.0 equal, so a trigger testing `NEW.v IS NOT OLD.v` misses this
+        // write; the replicas would then disagree on the row forever.
+        const a = await harness.peer({ sql: VALUES_SQL, sync: ['vals'] });
+        const b = await harness.peer({ sql: VALUES_SQL, sync: ['vals'] });
+        a.run('INSERT INTO vals(id, v) VALUES (?, ?)', ['z', 0]);
+        b.replica.applyChanges(a.replica.changesetSince(0).bytes);
+        const cursor = a.replica.version;
+        a.run('UPDATE vals SET v = ? WHERE id = ?', [-0, 'z']);
+        expect(showSqlValue(a.all('SELECT v FROM vals')[0]![0]!)).toBe('REAL -0');
+        expect(a.replica.changesSince(cursor).changes.map((change) => change.column)).toEqual([
+          'v',
+        ]);
+        b.replica.applyChanges(a.replica.changesetSince(0).bytes);
+        expect(showSqlValue(b.all('SELECT v FROM vals')[0]![0]!)).toBe('REAL -0');
+        expect(toHex(b.replica.dump())).toBe(toHex(a.replica.dump()));
+      },
+      timeoutMs,
+    );
+  });
+}
