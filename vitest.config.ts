@@ -8,6 +8,7 @@ export default defineConfig({
       'packages/*/src/**/*.test.ts',
       'packages/*/test/**/*.test.ts',
       'bench/src/**/*.test.ts',
+      'test/**/*.test.ts',
     ],
     pool: 'forks',
     testTimeout: 120_000,

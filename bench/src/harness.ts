@@ -76,7 +76,8 @@ function timed<State>(side: Side<State>): () => Promise<{ overriddenDuration: nu
     // Collect the previous sample's garbage outside the timing, for both sides alike.
     (globalThis as { gc?: () => void }).gc?.();
     const start = performance.now();
-    side.run(state);
+    const pending = side.run(state);
+    if (pending instanceof Promise) await pending;
     const duration = performance.now() - start;
     await side.teardown?.(state);
     return { overriddenDuration: duration };

@@ -6,10 +6,12 @@ import { coreSuite } from './suites/core.js';
 import { sqliteSuite } from './suites/sqlite.js';
 import { nodeEngine, wasmEngine } from './suites/sqlite-engine.js';
 import type { Suite } from './suites/suite.js';
+import { syncSuite } from './suites/sync.js';
 
 const suites: Record<string, Suite> = {
   core: coreSuite,
   sqlite: (context) => sqliteSuite(context, [nodeEngine, wasmEngine]),
+  sync: syncSuite,
 };
 
 const args = process.argv.slice(2);

@@ -25,7 +25,7 @@ export interface BenchDb {
   readAll(sql: string): SqlValue[][];
   /** The replica, when the database was opened as one. */
   readonly replica: SqliteReplica | undefined;
-  /** Database size in bytes (after a WAL checkpoint for files). */
+  /** Bytes of the database's pages in use (after a WAL checkpoint for files). */
   size(): number;
   /** Closes and deletes the database. */
   close(): void;
@@ -76,13 +76,12 @@ export const nodeEngine: Engine = {
       exec: (sql) => driver.exec(sql),
       readAll: (sql) => driver.prepare(sql).all(),
       size: () => {
-        if (!dir)
-          return (
-            Number(db.pragma('page_count', { simple: true })) *
-            Number(db.pragma('page_size', { simple: true }))
-          );
-        db.pragma('wal_checkpoint(TRUNCATE)');
-        return statSync(path).size;
+        // Pages in use: free pages (left by the folded change log) are reused by later writes.
+        if (dir) db.pragma('wal_checkpoint(TRUNCATE)');
+        const pages =
+          Number(db.pragma('page_count', { simple: true })) -
+          Number(db.pragma('freelist_count', { simple: true }));
+        return pages * Number(db.pragma('page_size', { simple: true }));
       },
       close: () => {
         db.close();
@@ -132,7 +131,7 @@ export const wasmEngine: Engine = {
       },
       exec: (sql) => driver.exec(sql),
       readAll: (sql) => driver.prepare(sql).all(),
-      size: () => pragma('page_count') * pragma('page_size'),
+      size: () => (pragma('page_count') - pragma('freelist_count')) * pragma('page_size'),
       close: () => driver.close(),
     };
   },

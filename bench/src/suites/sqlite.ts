@@ -264,7 +264,7 @@ export async function sqliteSuite(
           unit: 'bytes',
           ratio: syncedBytes / plainBytes,
           ceiling: 2.0,
-          note: `${note}; database size with sync enabled (metadata folded) vs without`,
+          note: `${note}; pages in use with sync enabled (log folded) vs without`,
         });
         const cells = count * 3;
         results.push({

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runDriverConformance } from '@offsync/testkit';
+import { defaultRuns, runDriverConformance } from '@offsync/testkit';
 import Database from 'better-sqlite3';
 import { BetterSqliteDriver } from './better-sqlite3-driver.js';
 
@@ -10,21 +10,26 @@ runDriverConformance(
   'better-sqlite3 :memory:',
 );
 
-runDriverConformance(() => {
-  const directory = mkdtempSync(join(tmpdir(), 'offsync-conformance-'));
-  const path = join(directory, 'replica.db');
-  const open = (): BetterSqliteDriver => {
-    const db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    return new BetterSqliteDriver(db);
-  };
-  return {
-    driver: open(),
-    reopen: (driver) => {
-      driver.close();
-      return open();
-    },
-    teardown: () => rmSync(directory, { recursive: true, force: true }),
-  };
-}, 'better-sqlite3 file (WAL)');
+// Every commit of a file database does real I/O: a tenth of the property runs (FC_RUNS scales it).
+runDriverConformance(
+  () => {
+    const directory = mkdtempSync(join(tmpdir(), 'offsync-conformance-'));
+    const path = join(directory, 'replica.db');
+    const open = (): BetterSqliteDriver => {
+      const db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      return new BetterSqliteDriver(db);
+    };
+    return {
+      driver: open(),
+      reopen: (driver) => {
+        driver.close();
+        return open();
+      },
+      teardown: () => rmSync(directory, { recursive: true, force: true }),
+    };
+  },
+  'better-sqlite3 file (WAL)',
+  { numRuns: Math.max(10, Math.floor(defaultRuns() / 10)) },
+);

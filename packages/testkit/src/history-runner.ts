@@ -245,15 +245,17 @@ export async function runHistory(
     }
   }
 
+  const random = prng(options.seed);
+  // What is left is published in pages of random size, as a hub serves a pull.
   for (const [i, peer] of peers.entries()) {
     for (;;) {
-      const page = peer.replica.changesetSince(cursors[i]!);
+      const limit = random() < 0.5 ? 1 + Math.floor(random() * 3) : undefined;
+      const page = peer.replica.changesetSince(cursors[i]!, limit === undefined ? {} : { limit });
       cursors[i] = page.cursor;
       if (page.rows > 0) messages.push(page.bytes);
       if (!page.hasMore) break;
     }
   }
-  const random = prng(options.seed);
   for (let replica = 0; replica < count; replica++) {
     for (const message of scramble(messages, random)) {
       if (random() < 0.3) {

@@ -156,7 +156,7 @@ export function historySteps(
       weight: 2,
       arbitrary: fc.record({ kind: fc.constant('pull' as const), replica, from: replica }),
     },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('flush' as const), replica }) },
+    { weight: 3, arbitrary: fc.record({ kind: fc.constant('flush' as const), replica }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('restart' as const), replica }) },
     {
       weight: 2,
@@ -166,5 +166,6 @@ export function historySteps(
       }),
     },
   );
-  return fc.array(step, { maxLength: shape.maxSteps });
+  // size 'max': fast-check's default size would keep arrays near 10 steps, whatever maxLength says.
+  return fc.array(step, { maxLength: shape.maxSteps, size: 'max' });
 }

@@ -35,6 +35,13 @@ export { makePeer, type Peer } from './peer.js';
 export { prng, scramble, split } from './scramble.js';
 export { showRows, showSqlValue, toHex } from './show-value.js';
 export {
+  runTransportConformance,
+  type TransportClient,
+  type TransportConformanceOptions,
+  type TransportFixture,
+  type TransportSetup,
+} from './transport-conformance.js';
+export {
   EDGE_BLOBS,
   EDGE_INTEGERS,
   EDGE_REALS,

@@ -78,11 +78,13 @@ export class HttpTransport implements Transport {
     } catch (error) {
       if (error instanceof Error && error.name === 'ProtocolError') throw error;
       throw new TransportError(
-        controller.signal.aborted
-          ? `no response within ${this.#timeoutMs} ms`
-          : error instanceof Error
-            ? error.message
-            : String(error),
+        this.#closed
+          ? 'transport closed'
+          : controller.signal.aborted
+            ? `no response within ${this.#timeoutMs} ms`
+            : error instanceof Error
+              ? error.message
+              : String(error),
       );
     } finally {
       clearTimeout(timer);

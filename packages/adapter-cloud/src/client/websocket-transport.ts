@@ -82,6 +82,7 @@ export class WebSocketTransport implements Transport {
   readonly #listeners = new Set<(event: TransportEvent) => void>();
   #socket: WebSocketLike | undefined;
   #opening: Promise<WebSocketLike> | undefined;
+  #abortOpening: ((error: TransportError) => void) | undefined;
   #closed = false;
 
   constructor(options: WebSocketTransportOptions) {
@@ -99,6 +100,8 @@ export class WebSocketTransport implements Transport {
 
   async request(message: ClientMessage): Promise<ServerMessage> {
     const socket = await this.#open();
+    // close() may have run while this request waited for the socket.
+    if (this.#closed) throw new TransportError('transport closed');
     return new Promise<ServerMessage>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(message.id);
@@ -123,6 +126,8 @@ export class WebSocketTransport implements Transport {
   close(): void {
     this.#closed = true;
     this.#socket?.close(1000, 'client closed');
+    // A socket still connecting is closed when it opens; requests waiting for it fail now.
+    this.#abortOpening?.(new TransportError('transport closed'));
     this.#drop('transport closed');
   }
 
@@ -140,10 +145,17 @@ export class WebSocketTransport implements Transport {
       }
       socket.binaryType = 'arraybuffer';
       let opened = false;
+      this.#abortOpening = reject;
       socket.addEventListener('open', () => {
         opened = true;
-        this.#socket = socket;
         this.#opening = undefined;
+        this.#abortOpening = undefined;
+        if (this.#closed) {
+          socket.close(1000, 'client closed');
+          reject(new TransportError('transport closed'));
+          return;
+        }
+        this.#socket = socket;
         resolve(socket);
       });
       socket.addEventListener('message', (event) => this.#receive(event.data));
@@ -151,6 +163,7 @@ export class WebSocketTransport implements Transport {
         if (this.#socket === socket) this.#socket = undefined;
         if (!opened) {
           this.#opening = undefined;
+          this.#abortOpening = undefined;
           reject(new TransportError(reason));
           return;
         }

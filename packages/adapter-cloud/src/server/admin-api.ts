@@ -1,4 +1,5 @@
 import { isPolicyOperation } from '../rls/index.js';
+import type { CentralDatabase, TableStatus } from './central-database.js';
 import type { CentralStore } from './central-store.js';
 import { RequestError } from './sync-service.js';
 
@@ -69,7 +70,8 @@ export function handleAdmin(
   } else {
     const database = store.open(name);
     if (section === undefined && method === 'GET') return summary(context, name);
-    if (section === 'tables' && table === undefined && method === 'GET') return database.tables();
+    if (section === 'tables' && table === undefined && method === 'GET')
+      return database.tables().map((status) => withRows(database, status));
     if (section === 'tables' && table !== undefined && operation === 'sync' && method === 'PUT') {
       const request = object(body);
       const enabled = request.enabled;
@@ -80,7 +82,8 @@ export function handleAdmin(
           allowIntegerPrimaryKey: request.allowIntegerPrimaryKey === true,
         });
       else database.disableTable(table);
-      return database.tables().find((status) => status.name === table);
+      const status = database.tables().find((each) => each.name === table);
+      return status && withRows(database, status);
     }
     if (section === 'devices' && method === 'GET') {
       const connected = context.connected(name);
@@ -130,6 +133,15 @@ function summary(context: AdminContext, name: string): unknown {
     connectedDevices: context.connected(name).size,
     version: database.version,
   };
+}
+
+// The dashboard shows row counts so an admin sees a client's rows arrive. count(*) scans the
+// table, which is fine at admin-request rates.
+function withRows(database: CentralDatabase, status: TableStatus): TableStatus & { rows: number } {
+  const [row] = database.replica.driver
+    .prepare(`SELECT count(*) FROM "${status.name.replaceAll('"', '""')}"`)
+    .all();
+  return { ...status, rows: Number(row?.[0] ?? 0) };
 }
 
 function object(body: unknown): Record<string, unknown> {

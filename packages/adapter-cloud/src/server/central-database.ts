@@ -7,6 +7,7 @@ import {
   describeSchemaDifference,
   type Eviction,
   encodeChangeset,
+  inSavepoint,
   OffsyncError,
   type PlannedRow,
   primaryKeyString,
@@ -30,6 +31,7 @@ import {
   visibleKeys,
 } from '../rls/index.js';
 import { DeviceRegistry } from './device-registry.js';
+import { SentRows } from './sent-rows.js';
 
 /**
  * A table of a central database as the admin API and dashboard show it.
@@ -159,12 +161,15 @@ export class CentralDatabase {
   readonly replica: NodeReplica;
   /** Devices and traffic. */
   readonly devices: DeviceRegistry;
+  /** Rows each device holds under row-level security. */
+  readonly #sent: SentRows;
   #policies: PolicySet;
 
   private constructor(name: string, replica: NodeReplica) {
     this.name = name;
     this.replica = replica;
     this.devices = new DeviceRegistry(replica.driver);
+    this.#sent = new SentRows(replica.driver);
     this.#policies = readPolicies(replica.driver);
   }
 
@@ -260,7 +265,7 @@ export class CentralDatabase {
       if (difference) {
         refused[table] = {
           code: 'schema-mismatch',
-          message: `table ${table}: ${difference.text} (server ${info.fingerprint}, client ${declared.fingerprint})`,
+          message: `table ${table}: ${sidesNamed(difference.text)} (server ${info.fingerprint}, client ${declared.fingerprint})`,
           ...(difference.column === undefined ? {} : { column: difference.column }),
         };
         continue;
@@ -312,6 +317,8 @@ export class CentralDatabase {
   /**
    * A page of changes after `cursor` for a client. Users get whole rows they may see (a row
    * entering their scope arrives complete) and evictions for changed rows they may not see.
+   * `since` is where the client's run of pages began: each row of the page brings its cells
+   * written after it (default `cursor`).
    */
   pull(
     principal: Principal,
@@ -319,6 +326,7 @@ export class CentralDatabase {
     cursor: number,
     limit: number,
     tables: readonly string[],
+    since = cursor,
   ): PullPage {
     const claims = claimsOf(principal);
     const synced = new Set(this.replica.syncedTables());
@@ -331,7 +339,10 @@ export class CentralDatabase {
         hasMore: false,
       };
     }
-    const page = this.replica.changesSince(cursor, {
+    // `since` is where the client's run of pages began: rows come in order of their latest
+    // change after `cursor`, each with every cell written after `since`.
+    const page = this.replica.changesSince(since, {
+      after: cursor,
       limit,
       tables: wanted,
       ...(claims === undefined ? { excludeSite: site } : { wholeRows: true }),
@@ -341,14 +352,24 @@ export class CentralDatabase {
     if (claims !== undefined) {
       const visible = this.#visible(changes, claims);
       changes = changes.filter((change) => visible.has(rowId(change.table, change.pk)));
-      const seen = new Set<string>();
+      const shown = new Map<string, Map<string, Uint8Array>>();
+      const hidden = new Map<string, Map<string, Uint8Array>>();
       for (const change of page.changes) {
-        const id = rowId(change.table, change.pk);
-        if (!visible.has(id) && !seen.has(id)) {
-          seen.add(id);
-          evictions.push({ table: change.table, pk: bytesToHex(change.pk) });
+        const target = visible.has(rowId(change.table, change.pk)) ? shown : hidden;
+        let rows = target.get(change.table);
+        if (!rows) {
+          rows = new Map();
+          target.set(change.table, rows);
         }
+        rows.set(primaryKeyString(change.pk), change.pk);
       }
+      inSavepoint(this.replica.driver, () => {
+        for (const [table, rows] of shown) this.#sent.record(site, table, [...rows.values()]);
+        for (const [table, rows] of hidden) {
+          for (const pk of this.#sent.takeHeld(site, table, [...rows.values()]))
+            evictions.push({ table, pk: bytesToHex(pk) });
+        }
+      });
     }
     const fingerprints = Object.fromEntries(
       wanted.map((table) => [table, this.replica.tableInfo(table).fingerprint]),
@@ -359,6 +380,11 @@ export class CentralDatabase {
       cursor: page.cursor,
       hasMore: page.hasMore,
     };
+  }
+
+  /** Forgets which rows a device holds: it is dropping its synced rows to resync. */
+  forgetDevice(site: string): void {
+    this.#sent.forget(site);
   }
 
   /** Closes the file. */
@@ -464,6 +490,18 @@ export class CentralDatabase {
       evictions,
     };
   }
+}
+
+/**
+ * The describer speaks of "local" and "remote" sides; this text goes to the client, to whom
+ * "local" would mean its own table, so the sides are named: local is the server, remote the client.
+ */
+function sidesNamed(text: string): string {
+  return text
+    .replace(/ exists locally but not remotely$/, ' exists on the server but not on the client')
+    .replace(/ exists remotely but not locally$/, ' exists on the client but not on the server')
+    .replace(/: local (.*), remote (.*)$/, ': server $1, client $2')
+    .replace(/^the remote schema description/, "the client's schema description");
 }
 
 function rowId(table: string, pk: Uint8Array): string {

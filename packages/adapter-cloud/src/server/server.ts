@@ -223,7 +223,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       request.method === 'POST'
     ) {
       const body = await readBody(request, limits.maxMessageBytes);
-      if (body === undefined)
+      if (body === undefined) {
+        // The rest of the body is not read: the connection ends with this answer.
+        response.setHeader('connection', 'close');
         return respondFrame(
           response,
           413,
@@ -234,6 +236,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
             `requests are limited to ${limits.maxMessageBytes} bytes`,
           ),
         );
+      }
       let message: ClientMessage;
       try {
         message = decodeClientMessage(body);
@@ -254,8 +257,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         requireAdmin(await authenticator.authenticate(request.headers.authorization));
         const raw =
           request.method === 'GET' ? undefined : await readBody(request, limits.maxMessageBytes);
-        if (raw === undefined && request.method !== 'GET')
+        if (raw === undefined && request.method !== 'GET') {
+          response.setHeader('connection', 'close');
           throw new RequestError('too-large', 413, 'request too large');
+        }
         let body: unknown;
         if (raw && raw.length > 0) {
           try {
@@ -424,17 +429,21 @@ function readBody(request: IncomingMessage, limit: number): Promise<Uint8Array |
     let size = 0;
     let tooLarge = false;
     request.on('data', (chunk: Buffer) => {
+      if (tooLarge) return;
       size += chunk.length;
       if (size > limit) {
+        // Answer as soon as the limit is crossed: waiting for the end would let a client stream
+        // without bound (and hold graceful shutdown while it does).
         tooLarge = true;
         chunks.length = 0;
+        resolveBody(undefined);
         return;
       }
-      if (!tooLarge) chunks.push(chunk);
+      chunks.push(chunk);
     });
-    request.on('end', () =>
-      resolveBody(tooLarge ? undefined : new Uint8Array(Buffer.concat(chunks))),
-    );
+    request.on('end', () => {
+      if (!tooLarge) resolveBody(new Uint8Array(Buffer.concat(chunks)));
+    });
     request.on('error', reject);
   });
 }

@@ -153,8 +153,16 @@ export class SyncService {
     let resync = false;
     if (filtered) {
       const scope = scopeOf(principal.claims, database.devices.scopeVersion);
-      const previous = database.devices.setScope(message.site, scope);
-      resync = known !== undefined && previous !== undefined && previous !== scope;
+      const recorded = known?.scope;
+      if (recorded === undefined) {
+        database.devices.setScope(message.site, scope);
+      } else if (recorded !== scope) {
+        // The device drops its rows and pulls from the start; its new scope takes effect when that
+        // pull begins, so a device that crashes before dropping is told to resync again.
+        resync = true;
+        database.forgetDevice(message.site);
+        database.devices.setScope(message.site, `${PENDING}${scope}`);
+      }
     }
     return {
       type: 'welcome',
@@ -217,8 +225,32 @@ export class SyncService {
     principal: Principal,
     message: Extract<ClientMessage, { type: 'pull' }>,
   ): ServerMessage {
+    if (principal.kind === 'user') {
+      // Policies, synced tables or claims changed since this device's hello: its rows were
+      // filtered under the old scope and rows that left it would stay on the device, so it must
+      // say hello again (which answers `resync`).
+      const recorded = database.devices.get(message.site)?.scope;
+      const scope = scopeOf(principal.claims, database.devices.scopeVersion);
+      if (recorded === `${PENDING}${scope}` && message.cursor === 0 && (message.since ?? 0) === 0) {
+        // The resyncing device dropped its rows and pulls from the start.
+        database.devices.setScope(message.site, scope);
+      } else if (recorded !== undefined && recorded !== scope) {
+        throw new RequestError(
+          'scope-changed',
+          409,
+          'the rows this user may see changed (policies, synced tables or claims); send hello again to resync',
+        );
+      }
+    }
     const limit = Math.max(1, Math.min(message.limit, this.#limits.maxPageRows));
-    const page = database.pull(principal, message.site, message.cursor, limit, message.tables);
+    const page = database.pull(
+      principal,
+      message.site,
+      message.cursor,
+      limit,
+      message.tables,
+      message.since,
+    );
     database.devices.recordPull(
       message.site,
       userOf(principal),
@@ -238,6 +270,9 @@ export class SyncService {
     };
   }
 }
+
+/** Marks a scope a device was told to resync into and has not started pulling under yet. */
+const PENDING = 'pending:';
 
 function userOf(principal: Principal): string {
   return principal.kind === 'user' ? principal.sub : `${principal.kind}:${principal.label}`;

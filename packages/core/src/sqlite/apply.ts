@@ -5,6 +5,7 @@ import { isLive } from '../crdt/causal-length.js';
 import { type DriftBound, type LocalRow, mergeBatch, type RowMerge } from '../crdt/merge.js';
 import { OffsyncError } from '../errors.js';
 import type { Hlc } from '../hlc/hlc.js';
+import { withoutCapture } from './capture.js';
 import type { ReplicaContext } from './context.js';
 import { ApplyError } from './errors.js';
 import {
@@ -101,7 +102,7 @@ export interface MergeOutcome {
  * Merges remote changes into the database, inside the caller's transaction: loads the local
  * state of every row the batch touches (a few multi-key reads), lets `mergeBatch` decide, then
  * writes each changed row once: one multi-row statement per shape for the tables, one for the
- * metadata. Triggers are silenced meanwhile. Throws `DriftError` (nothing written) or
+ * metadata; what the triggers log of these writes is discarded. Throws `DriftError` (nothing written) or
  * {@link ApplyError} if SQLite refuses a write; the caller rolls back.
  *
  * @example
@@ -132,17 +133,17 @@ export function applyMerge(
     if (list) list.push(decision);
     else byTable.set(table, [decision]);
   }
-  context.driver.exec('INSERT INTO offsync_silence VALUES (1)');
-  for (const [table, decisions] of byTable) {
-    if (table.options.allowForeignKeys) context.driver.exec('PRAGMA defer_foreign_keys = ON');
-    try {
-      writeTable(context, table, decisions, local.keys.get(table.name)!);
-    } catch (error) {
-      if (error instanceof OffsyncError || isProgrammingError(error)) throw error;
-      throw new ApplyError(error instanceof Error ? error.message : String(error), table.name);
+  withoutCapture(context.driver, byTable.keys(), () => {
+    for (const [table, decisions] of byTable) {
+      if (table.options.allowForeignKeys) context.driver.exec('PRAGMA defer_foreign_keys = ON');
+      try {
+        writeTable(context, table, decisions, local.keys.get(table.name)!);
+      } catch (error) {
+        if (error instanceof OffsyncError || isProgrammingError(error)) throw error;
+        throw new ApplyError(error instanceof Error ? error.message : String(error), table.name);
+      }
     }
-  }
-  context.driver.exec('DELETE FROM offsync_silence');
+  });
   guard?.afterWrite?.(planned);
   return { rows: result.rows.length, maxStamp: result.maxStamp };
 }

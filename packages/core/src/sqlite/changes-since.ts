@@ -18,6 +18,12 @@ import { type SyncedTable, toMetaRow } from './synced-table.js';
 export interface ChangesSinceOptions {
   /** Most rows in the page (a row's changes are never split across pages). */
   readonly limit?: number;
+  /**
+   * Resume a paged read: list rows changed after this position (the previous page's `cursor`)
+   * while still sending every cell changed after `seq`. Without it, a row whose latest change
+   * falls in a later page would lose the cells it changed before the previous page's end.
+   */
+  readonly after?: number;
   /** Leave out changes whose stamp comes from this site (what a peer sent itself). */
   readonly excludeSite?: SiteId;
   /** Only changes whose stamp comes from this site (what this replica wrote itself). */
@@ -37,11 +43,12 @@ export interface ChangesSinceOptions {
  *
  * @example
  * ```ts
- * let cursor = 0;
+ * const since = 0;
+ * let after = since;
  * for (;;) {
- *   const page = replica.changesSince(cursor, { limit: 1000 });
+ *   const page = replica.changesSince(since, { limit: 1000, after });
  *   send(page.changes);
- *   cursor = page.cursor;
+ *   after = page.cursor;
  *   if (!page.hasMore) break;
  * }
  * ```
@@ -49,7 +56,10 @@ export interface ChangesSinceOptions {
 export interface ChangePage {
   /** The changes, ordered by local sequence. */
   readonly changes: Change[];
-  /** Pass this as `seq` to get the next page; the replica's version when `hasMore` is false. */
+  /**
+   * Where the page ends: pass it as `after` (keeping `seq`) for the next page; when `hasMore` is
+   * false it is the replica's version, the `seq` of the next read.
+   */
   readonly cursor: number;
   /** Whether more changes follow. */
   readonly hasMore: boolean;
@@ -81,6 +91,7 @@ export function readChangesSince(
   version: number,
 ): ChangePage {
   const limit = options.limit ?? Number.MAX_SAFE_INTEGER;
+  const from = Math.max(seq, options.after ?? seq);
   const reads: RowRead[] = [];
   for (const table of tables) {
     const { shadow } = table;
@@ -92,7 +103,7 @@ export function readChangesSince(
          FROM ${shadow.meta} m LEFT JOIN ${shadow.table} t ON ${join}
          WHERE m.seq > ? ORDER BY m.seq LIMIT ?`,
       )
-      .all([BigInt(seq), BigInt(Math.min(limit + 1, Number.MAX_SAFE_INTEGER))]);
+      .all([BigInt(from), BigInt(Math.min(limit + 1, Number.MAX_SAFE_INTEGER))]);
     for (const row of rows) reads.push({ table, row, seq: Number(row[table.keyWidth + 1]) });
   }
   reads.sort((a, b) => a.seq - b.seq);
@@ -103,7 +114,7 @@ export function readChangesSince(
   for (const read of page) emitRow(context, read, options.wholeRows ? 0 : seq, filter, changes);
   return {
     changes,
-    cursor: hasMore ? page[page.length - 1]!.seq : Math.max(seq, version),
+    cursor: hasMore ? page[page.length - 1]!.seq : Math.max(from, version),
     hasMore,
     rows: page.length,
   };

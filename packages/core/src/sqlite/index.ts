@@ -1,5 +1,5 @@
 export type { ApplyGuard, PlannedRow } from './apply.js';
-export * from './changes-since.js';
+export type { ChangePage, ChangesSinceOptions } from './changes-since.js';
 export * from './driver.js';
 export * from './errors.js';
 export * from './replica.js';

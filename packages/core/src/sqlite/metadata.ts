@@ -7,7 +7,6 @@ export const METADATA_FORMAT = 1;
  * Creates OffSync's bookkeeping tables if they are missing:
  *
  * - `offsync_state`: site id, clock, sequence counter;
- * - `offsync_silence`: empty except while remote changes are applied (the triggers check it);
  * - `offsync_tables` and `offsync_columns`: synced tables, their schema and stable column ids;
  * - `offsync_stamps`: every distinct HLC stamp the replica holds, by id.
  *
@@ -19,7 +18,6 @@ export const METADATA_FORMAT = 1;
 export function createMetadataTables(driver: SqliteDriver): void {
   driver.exec(`
     CREATE TABLE IF NOT EXISTS offsync_state(key TEXT PRIMARY KEY NOT NULL, value) WITHOUT ROWID;
-    CREATE TABLE IF NOT EXISTS offsync_silence(on_since INTEGER);
     CREATE TABLE IF NOT EXISTS offsync_tables(
       id INTEGER PRIMARY KEY,
       name TEXT NOT NULL UNIQUE,

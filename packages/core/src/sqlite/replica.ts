@@ -17,6 +17,7 @@ import { compareHlc, type Hlc, HybridClock } from '../hlc/hlc.js';
 import { newSiteId, type SiteId, siteIdFromBytes, siteIdToBytes } from '../hlc/site-id.js';
 import { type ApplyGuard, applyMerge } from './apply.js';
 import { BulkWriter } from './bulk.js';
+import { withoutCapture } from './capture.js';
 import {
   type ChangePage,
   type ChangesSinceOptions,
@@ -662,16 +663,14 @@ export class SqliteReplica {
    */
   clearSyncedData(): void {
     this.#operation(() => {
-      this.driver.exec('INSERT INTO offsync_silence VALUES (1)');
-      for (const table of this.#tables.values()) {
-        const { shadow } = table;
-        this.driver.exec(
-          `DELETE FROM ${shadow.table}; DELETE FROM ${shadow.meta}; DELETE FROM ${shadow.log};`,
-        );
-      }
-      this.driver.exec(
-        "DELETE FROM offsync_silence; DELETE FROM offsync_state WHERE key LIKE 'setting:sync:%'",
-      );
+      this.#fold();
+      withoutCapture(this.driver, this.#tables.values(), () => {
+        for (const table of this.#tables.values()) {
+          const { shadow } = table;
+          this.driver.exec(`DELETE FROM ${shadow.table}; DELETE FROM ${shadow.meta};`);
+        }
+      });
+      this.driver.exec("DELETE FROM offsync_state WHERE key LIKE 'setting:sync:%'");
     });
   }
 
@@ -727,19 +726,19 @@ export class SqliteReplica {
 
   #dropRows(rows: readonly { readonly table: string; readonly pk: Uint8Array }[]): number {
     let dropped = 0;
-    this.driver.exec('INSERT INTO offsync_silence VALUES (1)');
-    for (const { table: name, pk } of rows) {
-      const table = this.#tables.get(name);
-      if (!table) continue;
-      const key = table.unpackKey(pk);
-      const { shadow } = table;
-      const base = shadow.baseKeys.map((column) => `${column} = ?`).join(' AND ');
-      const meta = shadow.keys.map((column) => `${column} = ?`).join(' AND ');
-      this.driver.prepare(`DELETE FROM ${shadow.table} WHERE ${base}`).run(key);
-      this.driver.prepare(`DELETE FROM ${shadow.meta} WHERE ${meta}`).run(key);
-      dropped++;
-    }
-    this.driver.exec('DELETE FROM offsync_silence');
+    withoutCapture(this.driver, this.#tables.values(), () => {
+      for (const { table: name, pk } of rows) {
+        const table = this.#tables.get(name);
+        if (!table) continue;
+        const key = table.unpackKey(pk);
+        const { shadow } = table;
+        const base = shadow.baseKeys.map((column) => `${column} = ?`).join(' AND ');
+        const meta = shadow.keys.map((column) => `${column} = ?`).join(' AND ');
+        this.driver.prepare(`DELETE FROM ${shadow.table} WHERE ${base}`).run(key);
+        this.driver.prepare(`DELETE FROM ${shadow.meta} WHERE ${meta}`).run(key);
+        dropped++;
+      }
+    });
     return dropped;
   }
 

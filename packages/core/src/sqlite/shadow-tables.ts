@@ -109,12 +109,14 @@ export function createShadowTables(
 
 /**
  * Creates the capture triggers. They only append to the log (op, changed-column masks, key), so
- * an app's write pays one small append; metadata is folded in bulk later. They are silent while
- * `offsync_silence` has a row (remote changes being applied).
+ * an app's write pays one small append; metadata is folded in bulk later. They carry no "applying
+ * remote changes" test (it cost every local write a subquery): a merge instead deletes the log
+ * entries its own writes produced, in the same transaction.
  *
- * An UPDATE records only columns whose value changed, compared by bytes and storage class (so
- * `'a'` → `'A'` under NOCASE and `2` → `2.0` both count). An UPDATE of the key is a delete of the
- * old key and an insert of the new one.
+ * An UPDATE records which columns changed, compared by bytes and storage class (so `'a'` → `'A'`
+ * under NOCASE and `2` → `2.0` both count); one that changes nothing records a zero mask, which the
+ * fold ignores. An UPDATE of the key is a delete of the old key and an insert of the new one (keys
+ * have BINARY collation, checked by `enableSync`, so `IS` compares them exactly).
  *
  * @example
  * ```ts
@@ -127,10 +129,9 @@ export function createTriggers(
   valueColumns: readonly string[],
 ): void {
   const [insert, update, rekey, remove] = shadow.triggers.map(quoteIdentifier);
-  const active = 'NOT EXISTS (SELECT 1 FROM offsync_silence)';
   const changed = (column: string): string =>
     `(NEW.${column} IS NOT OLD.${column} COLLATE BINARY OR typeof(NEW.${column}) <> typeof(OLD.${column}))`;
-  const keyChanged = shadow.baseKeys.map(changed).join(' OR ');
+  const sameKey = shadow.baseKeys.map((key) => `NEW.${key} IS OLD.${key}`).join(' AND ');
   const keyList = shadow.keys.join(', ');
   const newKey = shadow.baseKeys.map((key) => `NEW.${key}`).join(', ');
   const oldKey = shadow.baseKeys.map((key) => `OLD.${key}`).join(', ');
@@ -140,25 +141,22 @@ export function createTriggers(
       .map((column, bit) => `(${changed(quoteIdentifier(column))} << ${bit})`);
     return bits.length === 0 ? '0' : bits.join(' | ');
   });
-  const maskColumns = shadow.masks.join(', ');
   driver.exec(`
-    CREATE TRIGGER ${insert} AFTER INSERT ON ${shadow.table} WHEN ${active}
+    CREATE TRIGGER ${insert} AFTER INSERT ON ${shadow.table}
     BEGIN
       INSERT INTO ${shadow.log}(op, ${keyList}) VALUES (${LogOp.Insert}, ${newKey});
     END;
-    CREATE TRIGGER ${update} AFTER UPDATE ON ${shadow.table} WHEN ${active} AND NOT (${keyChanged})
+    CREATE TRIGGER ${update} AFTER UPDATE ON ${shadow.table} WHEN ${sameKey}
     BEGIN
-      INSERT INTO ${shadow.log}(op, ${maskColumns}, ${keyList})
-        SELECT ${LogOp.Update}, ${maskColumns}, ${newKey}
-        FROM (SELECT ${maskExpressions.map((expression, i) => `${expression} AS ${shadow.masks[i]}`).join(', ')})
-        WHERE ${shadow.masks.map((mask) => `${mask} <> 0`).join(' OR ')};
+      INSERT INTO ${shadow.log}(op, ${shadow.masks.join(', ')}, ${keyList})
+        VALUES (${LogOp.Update}, ${maskExpressions.join(', ')}, ${newKey});
     END;
-    CREATE TRIGGER ${rekey} AFTER UPDATE ON ${shadow.table} WHEN ${active} AND (${keyChanged})
+    CREATE TRIGGER ${rekey} AFTER UPDATE ON ${shadow.table} WHEN NOT (${sameKey})
     BEGIN
       INSERT INTO ${shadow.log}(op, ${keyList}) VALUES (${LogOp.Delete}, ${oldKey});
       INSERT INTO ${shadow.log}(op, ${keyList}) VALUES (${LogOp.Insert}, ${newKey});
     END;
-    CREATE TRIGGER ${remove} AFTER DELETE ON ${shadow.table} WHEN ${active}
+    CREATE TRIGGER ${remove} AFTER DELETE ON ${shadow.table}
     BEGIN
       INSERT INTO ${shadow.log}(op, ${keyList}) VALUES (${LogOp.Delete}, ${oldKey});
     END;

@@ -113,7 +113,15 @@ export type ClientMessage =
       readonly type: 'pull';
       readonly id: number;
       readonly site: string;
+      /** The server sequence this page starts after (the previous page's `cursor`). */
       readonly cursor: number;
+      /**
+       * Where this run of pages began (the `cursor` of the last page without `hasMore`): the
+       * server sends, for each row of the page, its cells written after it, not only those after
+       * `cursor` (a row moved past earlier pages by a later write keeps older cells the client
+       * has not received). Absent: the same as `cursor`.
+       */
+      readonly since?: number;
       readonly limit: number;
       /** The tables the client syncs (from `welcome`). */
       readonly tables: readonly string[];
@@ -344,11 +352,14 @@ function validate(type: string, header: Record<string, unknown>, payload: Uint8A
       if (!Array.isArray(tables) || !tables.every((table) => typeof table === 'string')) {
         throw new ProtocolError('tables is not a list of names');
       }
+      const cursor = int(header, 'cursor');
+      const since = header.since === undefined ? undefined : int(header, 'since');
       return {
         type,
         id,
         site: str(header, 'site'),
-        cursor: int(header, 'cursor'),
+        cursor,
+        ...(since === undefined ? {} : { since }),
         limit: int(header, 'limit'),
         tables,
         pending: int(header, 'pending'),

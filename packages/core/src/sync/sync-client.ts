@@ -94,7 +94,13 @@ export interface SyncClientOptions {
 
 interface SavedState {
   serverSite: string | undefined;
+  /** How far the pull has read the server's sequence (the next page starts after it). */
   cursor: number;
+  /**
+   * Where the current run of pull pages began: every server change up to it is here. Absent in
+   * states saved before it existed (then it is `cursor`).
+   */
+  since?: number;
   acked: number;
 }
 
@@ -283,6 +289,7 @@ export class SyncClient {
   }
 
   async #cycle(): Promise<void> {
+    let helloAgain = true;
     do {
       this.#again = false;
       this.#setStatus({ state: 'syncing', error: undefined });
@@ -292,6 +299,8 @@ export class SyncClient {
         if (session.resync) {
           this.#replica.clearSyncedData();
           this.#saved.cursor = 0;
+          delete this.#saved.since;
+          this.#saved.since = 0;
           this.#save();
           session.resync = false;
         }
@@ -305,6 +314,18 @@ export class SyncClient {
           error: undefined,
         });
       } catch (error) {
+        if (
+          helloAgain &&
+          error instanceof ServerError &&
+          error.code === 'scope-changed' &&
+          this.#session !== undefined
+        ) {
+          // The server's policies or tables changed under this session: a new hello resyncs.
+          helloAgain = false;
+          this.#session = undefined;
+          this.#again = true;
+          continue;
+        }
         this.#fail(error);
         throw error;
       }
@@ -332,9 +353,8 @@ export class SyncClient {
       // A different central database (new server, restored backup): start over from its start.
       this.#saved = { serverSite: welcome.serverSite, cursor: 0, acked: 0 };
     }
-    // The server's acknowledgement is the truth: a server restored from an older backup has
-    // less than we thought, and we push again from there.
-    this.#saved.acked = Math.min(this.#saved.acked, welcome.acked) || welcome.acked;
+    // A server restored from an older backup holds less than we thought: push again from there.
+    this.#saved.acked = Math.min(this.#saved.acked, welcome.acked);
     this.#save();
     this.#session = { tables: welcome.tables, resync: welcome.resync };
     this.#setStatus({ serverVersion: welcome.serverVersion, refusedTables: welcome.refused });
@@ -344,16 +364,24 @@ export class SyncClient {
   async #push(session: Session): Promise<void> {
     const pageSize = this.#options.pageSize ?? 1000;
     const refusedRows: RowRefusal[] = [];
+    // `acked` moves only when the whole paged read went through: a page's cursor is a position
+    // in it, and a retry from the middle would miss cells of rows listed later.
+    const since = this.#saved.acked;
+    let after = since;
     for (let guard = 0; guard < 1_000_000; guard++) {
-      const page = this.#replica.changesSince(this.#saved.acked, {
+      const page = this.#replica.changesSince(since, {
         onlySite: this.#replica.site,
         tables: session.tables,
         limit: pageSize,
+        after,
       });
-      if (page.changes.length === 0) {
-        this.#saved.acked = page.cursor;
-        this.#save();
+      if (page.changes.length === 0 && !page.hasMore) {
+        after = page.cursor;
         break;
+      }
+      if (page.changes.length === 0) {
+        after = page.cursor;
+        continue;
       }
       this.#setStatus({ pending: page.changes.length });
       const fingerprints = Object.fromEntries(
@@ -368,9 +396,9 @@ export class SyncClient {
       });
       if (result.type !== 'pushResult') throw unexpected(result);
       if (result.accepted) {
-        this.#saved.acked = Math.max(this.#saved.acked, page.cursor);
-        this.#save();
         this.#setStatus({ serverVersion: result.serverVersion });
+        after = page.cursor;
+        if (!page.hasMore) break;
       } else {
         // Take the server's state back for refused rows; the rest of the batch goes again.
         refusedRows.push(...result.refusals);
@@ -379,8 +407,9 @@ export class SyncClient {
           result.evictions.map(toEviction),
         );
       }
-      if (!page.hasMore && result.accepted) break;
     }
+    this.#saved.acked = Math.max(this.#saved.acked, after);
+    this.#save();
     // Keep the last refusals on view until a push goes through whole.
     if (refusedRows.length > 0 || this.#status.refusedRows.length === 0)
       this.#setStatus({ refusedRows });
@@ -394,6 +423,9 @@ export class SyncClient {
         id: this.#nextId++,
         site: this.#replica.site,
         cursor: this.#saved.cursor,
+        // Where this run of pages began (kept across restarts): see `#push` for why pages after
+        // the first need it.
+        since: this.#saved.since ?? this.#saved.cursor,
         limit,
         tables: session.tables,
         pending: this.#status.pending,
@@ -403,7 +435,9 @@ export class SyncClient {
       if (page.evictions.length > 0) this.#replica.evict(page.evictions.map(toEviction));
       const changeset = decodeChangeset(page.changeset);
       if (changeset.changes.length > 0) this.#replica.applyChanges(changeset);
+      this.#saved.since ??= this.#saved.cursor;
       this.#saved.cursor = page.cursor;
+      if (!page.hasMore) this.#saved.since = page.cursor;
       this.#save();
       this.#setStatus({
         serverVersion: page.serverVersion,

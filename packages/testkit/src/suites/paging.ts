@@ -1,7 +1,10 @@
+import { fc, test } from '@fast-check/vitest';
 import { type Change, primaryKeyString } from '@offsync/core';
 import { describe, expect, it } from 'vitest';
 import type { ResolvedOptions } from '../conformance-options.js';
 import type { Harness } from '../harness.js';
+import type { Peer } from '../peer.js';
+import { historyValueArbitrary } from '../value-arbitraries.js';
 import { expectConverged } from './sync-helpers.js';
 import { showChange, TODOS_SQL } from './todos.js';
 
@@ -21,7 +24,65 @@ export function describePaging(harness: Harness, options: ResolvedOptions): void
     sync: ['todos', 'notes'],
   };
 
+  const write = fc.record({
+    kind: fc.constantFrom('insert' as const, 'update' as const, 'delete' as const),
+    on: fc.constantFrom('a' as const, 'b' as const),
+    key: fc.nat({ max: 3 }),
+    column: fc.constantFrom('title', 'done', 'body'),
+    value: historyValueArbitrary(),
+  });
+  type Write = typeof write extends fc.Arbitrary<infer W> ? W : never;
+  const step = fc.oneof(
+    write,
+    fc.record({ kind: fc.constantFrom('flush' as const, 'merge' as const) }),
+  );
+  const apply = (peer: Peer, w: Write): void => {
+    const table = w.column === 'body' ? 'notes' : 'todos';
+    const id = `k${w.key}`;
+    if (w.kind === 'insert') {
+      peer.run(`INSERT OR IGNORE INTO ${table}(id, ${w.column}) VALUES (?, ?)`, [id, w.value]);
+    } else if (w.kind === 'update') {
+      peer.run(`UPDATE ${table} SET ${w.column} = ? WHERE id = ?`, [w.value, id]);
+    } else {
+      peer.run(`DELETE FROM ${table} WHERE id = ?`, [id]);
+    }
+  };
+
   describe('paging', () => {
+    test.prop(
+      [fc.array(step, { maxLength: 30, size: 'max' }), fc.nat(), fc.integer({ min: 1, max: 4 })],
+      {
+        numRuns: options.numRuns,
+      },
+    )(
+      'pages of any size from any cursor add up to the changes since that cursor (random writes, folds, merges)',
+      async (steps, start, limit) => {
+        try {
+          const a = await harness.peer(schema);
+          const b = await harness.peer(schema);
+          for (const s of steps) {
+            if (s.kind === 'flush') a.replica.flush();
+            else if (s.kind === 'merge') a.replica.applyChanges(b.replica.changesetSince(0).bytes);
+            else if ('on' in s) apply(s.on === 'a' ? a : b, s);
+          }
+          const version = a.replica.version;
+          const from = start % (version + 1);
+          const pages: Change[] = [];
+          let cursor = from;
+          for (;;) {
+            const page = a.replica.changesSince(cursor, { limit });
+            pages.push(...page.changes);
+            cursor = page.cursor;
+            if (!page.hasMore) break;
+          }
+          expect(pages).toEqual(a.replica.changesSince(from).changes);
+        } finally {
+          await harness.dispose();
+        }
+      },
+      timeoutMs,
+    );
+
     it(
       'pages of changesSince(limit) add up to the unpaged changes; cursors increase; hasMore is false at the end',
       async () => {
