@@ -77,7 +77,7 @@ async function openWriter(
     acknowledged,
     written: 0,
     wentOffline: false,
-    client: startLoop(replica, new AckRecorder(transport, acknowledged), test.adminKey, {
+    client: startLoop(replica, new AckRecorder(transport, acknowledged), token, {
       pageSize: PAGE_SIZE,
     }),
   };
@@ -410,7 +410,7 @@ describe(`faults between clients and a real server on 127.0.0.1 (seed ${SEED})`,
       }
       const last = start('http');
       await last.line('done', 60_000);
-      expect((await last.exited).code, last.errors).toBe(0);
+      expect((await last.exit(15_000)).code, last.errors).toBe(0);
       stopped = true;
       await edits;
 

@@ -126,6 +126,9 @@ export async function runHistory(
         return mirror;
       })
     : undefined;
+  // Paged reads keep where their run of pages began (`origins`) and resume after the last page
+  // (`cursors`): a page's cursor alone would lose older cells of rows listed later.
+  const origins = peers.map(() => 0);
   const cursors = peers.map(() => 0);
   const messages: Uint8Array[] = [];
 
@@ -199,12 +202,13 @@ export async function runHistory(
         break;
       }
       case 'publish': {
-        const page = peers[step.replica]!.replica.changesetSince(
-          cursors[step.replica]!,
-          step.limit === undefined ? {} : { limit: step.limit },
-        );
+        const page = peers[step.replica]!.replica.changesetSince(origins[step.replica]!, {
+          after: cursors[step.replica]!,
+          ...(step.limit === undefined ? {} : { limit: step.limit }),
+        });
         expect(page.cursor).toBeGreaterThanOrEqual(cursors[step.replica]!);
         cursors[step.replica] = page.cursor;
+        if (!page.hasMore) origins[step.replica] = page.cursor;
         if (page.rows > 0) messages.push(page.bytes);
         break;
       }
@@ -250,8 +254,12 @@ export async function runHistory(
   for (const [i, peer] of peers.entries()) {
     for (;;) {
       const limit = random() < 0.5 ? 1 + Math.floor(random() * 3) : undefined;
-      const page = peer.replica.changesetSince(cursors[i]!, limit === undefined ? {} : { limit });
+      const page = peer.replica.changesetSince(origins[i]!, {
+        after: cursors[i]!,
+        ...(limit === undefined ? {} : { limit }),
+      });
       cursors[i] = page.cursor;
+      if (!page.hasMore) origins[i] = page.cursor;
       if (page.rows > 0) messages.push(page.bytes);
       if (!page.hasMore) break;
     }

@@ -8,7 +8,10 @@ export interface ConnectOptions extends Omit<SyncClientOptions, 'transport'> {
   readonly url: string;
   /** Database name on the server. */
   readonly database: string;
-  /** `websocket` (default: real-time notifications) or `http`. */
+  /**
+   * `websocket` (default: real-time notifications) or `http` (no notifications: syncs every
+   * `pullEveryMs`, default 5 s).
+   */
   readonly via?: 'websocket' | 'http';
   /** WebSocket implementation (browsers: the global one; Node 20: `ws`). */
   readonly WebSocket?: WebSocketConstructor;
@@ -32,7 +35,13 @@ export function connect(replica: SqliteReplica, options: ConnectOptions): SyncCl
     via === 'http'
       ? new HttpTransport({ url, database })
       : new WebSocketTransport({ url, database, ...(WebSocket ? { WebSocket } : {}) });
-  const client = new SyncClient(replica, { ...clientOptions, transport });
+  const client = new SyncClient(replica, {
+    // HTTP carries no notifications: without a periodic sync a device would only see other
+    // devices' changes when it writes itself.
+    ...(via === 'http' ? { pullEveryMs: 5_000 } : {}),
+    ...clientOptions,
+    transport,
+  });
   if (!manual) client.start();
   return client;
 }

@@ -351,7 +351,16 @@ export class CentralDatabase {
     const evictions: Eviction[] = [];
     if (claims !== undefined) {
       const visible = this.#visible(changes, claims);
-      changes = changes.filter((change) => visible.has(rowId(change.table, change.pk)));
+      // A deleted row has no values for a policy to match, so it is never visible. A device that
+      // holds it gets its tombstone rather than an eviction: evicted, the device would forget the
+      // row's causal length, and its next insert of that key would start a life the server's
+      // greater one discards (the re-insert lost, the device diverged for good).
+      const deleted = new Set(
+        page.changes
+          .filter((change) => change.column === null && change.cl % 2 === 0)
+          .map((change) => rowId(change.table, change.pk)),
+      );
+      const tombstones = new Set<string>();
       const shown = new Map<string, Map<string, Uint8Array>>();
       const hidden = new Map<string, Map<string, Uint8Array>>();
       for (const change of page.changes) {
@@ -366,9 +375,16 @@ export class CentralDatabase {
       inSavepoint(this.replica.driver, () => {
         for (const [table, rows] of shown) this.#sent.record(site, table, [...rows.values()]);
         for (const [table, rows] of hidden) {
-          for (const pk of this.#sent.takeHeld(site, table, [...rows.values()]))
-            evictions.push({ table, pk: bytesToHex(pk) });
+          for (const pk of this.#sent.takeHeld(site, table, [...rows.values()])) {
+            const id = rowId(table, pk);
+            if (deleted.has(id)) tombstones.add(id);
+            else evictions.push({ table, pk: bytesToHex(pk) });
+          }
         }
+      });
+      changes = page.changes.filter((change) => {
+        const id = rowId(change.table, change.pk);
+        return visible.has(id) || tombstones.has(id);
       });
     }
     const fingerprints = Object.fromEntries(

@@ -62,6 +62,27 @@ export class FixtureProcess {
     }
   }
 
+  /** Waits for the process to exit on its own; fails after `timeoutMs` with its output. */
+  async exit(timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `the process did not exit within ${timeoutMs} ms; stdout: ${this.#output} stderr: ${this.#errors}`,
+            ),
+          ),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Kills the process with SIGKILL and waits until it is gone. */
   async kill(): Promise<void> {
     this.child.kill('SIGKILL');

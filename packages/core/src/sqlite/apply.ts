@@ -3,7 +3,6 @@ import { primaryKeyString } from '../changes/primary-key.js';
 import type { SqlValue } from '../changes/value.js';
 import { isLive } from '../crdt/causal-length.js';
 import { type DriftBound, type LocalRow, mergeBatch, type RowMerge } from '../crdt/merge.js';
-import { OffsyncError } from '../errors.js';
 import type { Hlc } from '../hlc/hlc.js';
 import { withoutCapture } from './capture.js';
 import type { ReplicaContext } from './context.js';
@@ -139,7 +138,8 @@ export function applyMerge(
       try {
         writeTable(context, table, decisions, local.keys.get(table.name)!);
       } catch (error) {
-        if (error instanceof OffsyncError || isProgrammingError(error)) throw error;
+        // Whatever SQLite refused (a driver's own error type, typed or not) becomes an ApplyError.
+        if (error instanceof ApplyError || isProgrammingError(error)) throw error;
         throw new ApplyError(error instanceof Error ? error.message : String(error), table.name);
       }
     }

@@ -45,7 +45,13 @@ export function foldLog(
   const width = table.keyWidth;
   const bounds = driver.prepare(`SELECT min(id), max(id) FROM ${shadow.log}`).all()[0]!;
   if (bounds[0] === null) return 0;
-  const folded = foldFreshInserts(context, table, flushStamp, Number(bounds[0]), Number(bounds[1]));
+  // Only when the log holds inserts: a run of no-op updates must not use up sequences or a stamp.
+  const hasInserts =
+    driver.prepare(`SELECT 1 FROM ${shadow.log} WHERE op = ${LogOp.Insert} LIMIT 1`).all().length >
+    0;
+  const folded = hasInserts
+    ? foldFreshInserts(context, table, flushStamp, Number(bounds[0]), Number(bounds[1]))
+    : 0;
 
   const logKeys = shadow.keys.map((key) => `l.${key}`).join(', ');
   const logMasks = shadow.masks.map((mask) => `l.${mask}`).join(', ');

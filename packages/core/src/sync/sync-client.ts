@@ -84,6 +84,12 @@ export interface SyncClientOptions {
   readonly debounceMs?: number;
   /** How often to look for local commits (default 250 ms; 0 to only sync on demand). */
   readonly pollMs?: number;
+  /**
+   * How long a synced client waits before syncing again with no local commit and no
+   * notification (default 0: never), checked at each poll. A transport without notifications
+   * (HTTP) needs it to receive other devices' changes; `connect` sets it for HTTP.
+   */
+  readonly pullEveryMs?: number;
   /** Rows per pushed or pulled page (default 1,000). */
   readonly pageSize?: number;
   /** Reconnect backoff (default 0.5 s doubling to 30 s, half jitter). */
@@ -149,6 +155,10 @@ export class SyncClient {
   #debounceTimer: unknown;
   #pollTimer: unknown;
   #lastMark = -1;
+  /** The local-change mark after the loop's own latest work on the replica (folds, merges). */
+  #ownMark = -1;
+  /** A local write landed while the cycle awaited the server: it may not have been pushed. */
+  #writtenDuringCycle = false;
   #nextId = 1;
   #unsubscribe: (() => void) | undefined;
 
@@ -277,8 +287,15 @@ export class SyncClient {
       this.#pollTimer = undefined;
       try {
         const mark = this.#replica.localChangeMark();
+        const pullEvery = this.#options.pullEveryMs ?? 0;
         if (mark !== this.#lastMark) {
           this.#lastMark = mark;
+          this.#schedule();
+        } else if (
+          pullEvery > 0 &&
+          this.#status.state === 'synced' &&
+          this.#env.now() - (this.#status.lastSyncedAt ?? 0) >= pullEvery
+        ) {
           this.#schedule();
         }
       } catch {
@@ -293,6 +310,7 @@ export class SyncClient {
     do {
       this.#again = false;
       this.#setStatus({ state: 'syncing', error: undefined });
+      this.#writtenDuringCycle = false;
       try {
         const session = this.#session ?? (await this.#hello());
         await this.#push(session);
@@ -302,10 +320,16 @@ export class SyncClient {
           delete this.#saved.since;
           this.#saved.since = 0;
           this.#save();
+          this.#markOwn();
           session.resync = false;
         }
         await this.#pull(session);
+        // The mark also moves with the loop's own folds and merges, so reading it here would
+        // hide a write the app made while a request was out (after the push had read its last
+        // page): that write would wait, unsent, for some later trigger. Go round again instead.
+        this.#checkOwnMark();
         this.#lastMark = this.#replica.localChangeMark();
+        if (this.#writtenDuringCycle) this.#again = true;
         this.#setStatus({
           state: 'synced',
           pending: 0,
@@ -375,6 +399,7 @@ export class SyncClient {
         limit: pageSize,
         after,
       });
+      this.#markOwn();
       if (page.changes.length === 0 && !page.hasMore) {
         after = page.cursor;
         break;
@@ -406,6 +431,7 @@ export class SyncClient {
           decodeChangeset(result.repair).changes,
           result.evictions.map(toEviction),
         );
+        this.#markOwn();
       }
     }
     this.#saved.acked = Math.max(this.#saved.acked, after);
@@ -431,6 +457,7 @@ export class SyncClient {
         pending: this.#status.pending,
       });
       if (page.type !== 'changes') throw unexpected(page);
+      this.#checkOwnMark();
       // Row-level security: rows that left this user's scope are dropped locally.
       if (page.evictions.length > 0) this.#replica.evict(page.evictions.map(toEviction));
       const changeset = decodeChangeset(page.changeset);
@@ -444,6 +471,7 @@ export class SyncClient {
         cursor: page.cursor,
         localVersion: this.#replica.version,
       });
+      this.#markOwn();
       if (!page.hasMore) break;
     }
   }
@@ -481,6 +509,16 @@ export class SyncClient {
       this.#retryTimer = undefined;
       this.#schedule(0);
     }, delay);
+  }
+
+  /** Records the local-change mark after the loop's own work on the replica (folds, merges). */
+  #markOwn(): void {
+    this.#ownMark = this.#replica.localChangeMark();
+  }
+
+  /** Notes a local write made since the loop's own last work, while a request was out. */
+  #checkOwnMark(): void {
+    if (this.#replica.localChangeMark() !== this.#ownMark) this.#writtenDuringCycle = true;
   }
 
   #save(): void {

@@ -70,7 +70,8 @@ export function describePaging(harness: Harness, options: ResolvedOptions): void
           const pages: Change[] = [];
           let cursor = from;
           for (;;) {
-            const page = a.replica.changesSince(cursor, { limit });
+            // Later pages resume after the previous one but keep every cell changed after `from`.
+            const page = a.replica.changesSince(from, { limit, after: cursor });
             pages.push(...page.changes);
             cursor = page.cursor;
             if (!page.hasMore) break;
@@ -111,7 +112,7 @@ export function describePaging(harness: Harness, options: ResolvedOptions): void
           const pages: Change[][] = [];
           let cursor = 0;
           for (;;) {
-            const page = a.replica.changesSince(cursor, { limit });
+            const page = a.replica.changesSince(0, { limit, after: cursor });
             expect(page.rows, `limit ${limit}`).toBeLessThanOrEqual(limit);
             expect(page.rows).toBe(rowsOf(page.changes).size);
             pages.push(page.changes);
@@ -141,8 +142,9 @@ export function describePaging(harness: Harness, options: ResolvedOptions): void
     it(
       'a page never drops the older cells of a row whose newest write falls in it',
       async () => {
-        // t1's row and title are written at sequence 1, its done at 3: the page (2, 3] holds t1
-        // and must still carry t1's row and title, which no earlier page carried.
+        // t1's row and title are written at sequence 1, its done at 3: the page after 2 holds t1
+        // and must still carry t1's row and title, which no earlier page carried (a paged read
+        // keeps its start, 0, and resumes `after` the previous page).
         const a = await harness.peer(schema);
         const b = await harness.peer(schema);
         a.run('INSERT INTO todos(id, title) VALUES (?, ?)', ['t1', 'milk']);
@@ -154,7 +156,7 @@ export function describePaging(harness: Harness, options: ResolvedOptions): void
         const paged: Change[] = [];
         let cursor = 0;
         for (;;) {
-          const page = a.replica.changesSince(cursor, { limit: 1 });
+          const page = a.replica.changesSince(0, { limit: 1, after: cursor });
           paged.push(...page.changes);
           b.replica.applyChanges(page.changes);
           cursor = page.cursor;
@@ -179,7 +181,7 @@ export function describePaging(harness: Harness, options: ResolvedOptions): void
         let cursor = 0;
         let pages = 0;
         for (;;) {
-          const page = a.replica.changesetSince(cursor, { limit: 3 });
+          const page = a.replica.changesetSince(0, { limit: 3, after: cursor });
           b.replica.applyChanges(page.bytes);
           pages++;
           cursor = page.cursor;
