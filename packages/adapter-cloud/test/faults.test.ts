@@ -369,8 +369,9 @@ describe(`faults between clients and a real server on 127.0.0.1 (seed ${SEED})`,
     const file = join(folder, 'child.db');
     const TARGET = 300;
     const child = 'child';
-    const start = (via: 'websocket' | 'http'): FixtureProcess =>
-      FixtureProcess.start('sigkill-writer.mjs', [
+    const children: FixtureProcess[] = [];
+    const start = (via: 'websocket' | 'http'): FixtureProcess => {
+      const started = FixtureProcess.start('sigkill-writer.mjs', [
         file,
         test.url,
         name,
@@ -379,6 +380,9 @@ describe(`faults between clients and a real server on 127.0.0.1 (seed ${SEED})`,
         String(TARGET),
         via,
       ]);
+      children.push(started);
+      return started;
+    };
     const committedRows = (): string[] => {
       const replica = openNativeReplica(file, { fileMustExist: true });
       try {
@@ -445,6 +449,7 @@ describe(`faults between clients and a real server on 127.0.0.1 (seed ${SEED})`,
     } finally {
       stopped = true;
       await edits;
+      for (const started of children) await started.kill();
       await closeWriters([neighbour, ...(restarted ? [restarted] : [])]);
       await rm(folder, { recursive: true, force: true });
     }
@@ -455,11 +460,15 @@ describe(`faults between clients and a real server on 127.0.0.1 (seed ${SEED})`,
     const adminKey = generateApiKey('admin');
     const random = seeded(8);
     let port = 0;
+    const processes: FixtureProcess[] = [];
     const startServerProcess = async (): Promise<FixtureProcess> => {
       const server = FixtureProcess.start('server-process.mjs', [dataDir, String(port), adminKey]);
+      processes.push(server);
       port = Number((await server.line('listening ', 20_000)).split(' ')[1]);
       return server;
     };
+    let writers: Writer[] = [];
+    try {
     let server = await startServerProcess();
     const url = `http://127.0.0.1:${port}`;
     const name = 'crash';
@@ -478,14 +487,13 @@ describe(`faults between clients and a real server on 127.0.0.1 (seed ${SEED})`,
       expect(enabled.status, await enabled.text()).toBe(200);
     }
     const centralFile = join(dataDir, 'databases', `${name}.db`);
-    const writers = await Promise.all([
+    writers = await Promise.all([
       openWriter('k0-native-ws', 'native', webSocketTransport(url, name), adminKey),
       openWriter('k1-wasm-http', 'wasm', httpTransport(url, name), adminKey),
       openWriter('k2-native-http', 'native', httpTransport(url, name), adminKey),
     ]);
     const violations: string[] = [];
     const onDisk = (): SqliteReplica => openNativeReplica(centralFile, { fileMustExist: true });
-    try {
       const edits = workload(writers, 2_000, random);
       for (let crash = 0; crash < 2; crash++) {
         await sleep(300 + random() * 300);
@@ -524,7 +532,7 @@ describe(`faults between clients and a real server on 127.0.0.1 (seed ${SEED})`,
       }
     } finally {
       await closeWriters(writers);
-      await server.kill();
+      for (const process of processes) await process.kill();
       await rm(dataDir, { recursive: true, force: true });
     }
   });
