@@ -469,31 +469,31 @@ describe(`faults between clients and a real server on 127.0.0.1 (seed ${SEED})`,
     };
     let writers: Writer[] = [];
     try {
-    let server = await startServerProcess();
-    const url = `http://127.0.0.1:${port}`;
-    const name = 'crash';
-    const response = await fetch(`${url}/v1/admin/databases`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name, schema: SCHEMA }),
-    });
-    expect(response.status, await response.text()).toBe(200);
-    for (const table of TABLES) {
-      const enabled = await fetch(`${url}/v1/admin/databases/${name}/tables/${table}/sync`, {
-        method: 'PUT',
+      let server = await startServerProcess();
+      const url = `http://127.0.0.1:${port}`;
+      const name = 'crash';
+      const response = await fetch(`${url}/v1/admin/databases`, {
+        method: 'POST',
         headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ enabled: true }),
+        body: JSON.stringify({ name, schema: SCHEMA }),
       });
-      expect(enabled.status, await enabled.text()).toBe(200);
-    }
-    const centralFile = join(dataDir, 'databases', `${name}.db`);
-    writers = await Promise.all([
-      openWriter('k0-native-ws', 'native', webSocketTransport(url, name), adminKey),
-      openWriter('k1-wasm-http', 'wasm', httpTransport(url, name), adminKey),
-      openWriter('k2-native-http', 'native', httpTransport(url, name), adminKey),
-    ]);
-    const violations: string[] = [];
-    const onDisk = (): SqliteReplica => openNativeReplica(centralFile, { fileMustExist: true });
+      expect(response.status, await response.text()).toBe(200);
+      for (const table of TABLES) {
+        const enabled = await fetch(`${url}/v1/admin/databases/${name}/tables/${table}/sync`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ enabled: true }),
+        });
+        expect(enabled.status, await enabled.text()).toBe(200);
+      }
+      const centralFile = join(dataDir, 'databases', `${name}.db`);
+      writers = await Promise.all([
+        openWriter('k0-native-ws', 'native', webSocketTransport(url, name), adminKey),
+        openWriter('k1-wasm-http', 'wasm', httpTransport(url, name), adminKey),
+        openWriter('k2-native-http', 'native', httpTransport(url, name), adminKey),
+      ]);
+      const violations: string[] = [];
+      const onDisk = (): SqliteReplica => openNativeReplica(centralFile, { fileMustExist: true });
       const edits = workload(writers, 2_000, random);
       for (let crash = 0; crash < 2; crash++) {
         await sleep(300 + random() * 300);
@@ -532,7 +532,7 @@ describe(`faults between clients and a real server on 127.0.0.1 (seed ${SEED})`,
       }
     } finally {
       await closeWriters(writers);
-      for (const process of processes) await process.kill();
+      for (const started of processes) await started.kill();
       await rm(dataDir, { recursive: true, force: true });
     }
   });

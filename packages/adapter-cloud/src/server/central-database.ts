@@ -295,17 +295,31 @@ export class CentralDatabase {
       };
     }
     try {
+      const changed = new Set<string>();
       const result = this.replica.applyChanges(decoded, {
         guard: {
           beforeWrite: (rows) => this.#check(rows, claims, 'before'),
-          afterWrite: (rows) => this.#check(rows, claims, 'after'),
+          afterWrite: (rows) => {
+            this.#check(rows, claims, 'after');
+            for (const row of rows) changed.add(rowId(row.table, row.pk));
+          },
         },
       });
+      // A row the device created under a key the server holds in a later life (deleted before the
+      // device ever saw it) loses, and no pull would tell the device: send the server's state back.
+      const lost = this.#lostLives(decoded.changes, changed);
+      const back =
+        lost.length > 0
+          ? this.#repair(
+              lost.map((row) => ({ ...row, reason: 'superseded' })),
+              claims,
+            )
+          : undefined;
       return {
         accepted: true,
         refusals: [],
-        repair: new Uint8Array(0),
-        evictions: [],
+        repair: back?.repair ?? new Uint8Array(0),
+        evictions: back?.evictions ?? [],
         rows: result.rows,
       };
     } catch (error) {
@@ -478,6 +492,30 @@ export class CentralDatabase {
       }
     }
     if (refusals.length > 0) throw new PushRefusedError(refusals);
+  }
+
+  /** Pushed rows left unchanged because the server holds them in a later life than the push's. */
+  #lostLives(
+    changes: readonly Change[],
+    changed: ReadonlySet<string>,
+  ): { table: string; pk: string; rawPk: Uint8Array }[] {
+    const pushed = new Map<string, { table: string; pk: Uint8Array; cl: number }>();
+    for (const change of changes) {
+      const id = rowId(change.table, change.pk);
+      if (changed.has(id)) continue;
+      const known = pushed.get(id);
+      if (!known || change.cl > known.cl)
+        pushed.set(id, { table: change.table, pk: change.pk, cl: change.cl });
+    }
+    const lost: { table: string; pk: string; rawPk: Uint8Array }[] = [];
+    for (const row of pushed.values()) {
+      const life = this.replica
+        .rowsState(row.table, [row.pk])
+        .find((change) => change.column === null);
+      if (life && life.cl > row.cl)
+        lost.push({ table: row.table, pk: bytesToHex(row.pk), rawPk: row.pk });
+    }
+    return lost;
   }
 
   #repair(

@@ -317,7 +317,6 @@ export class SyncClient {
         if (session.resync) {
           this.#replica.clearSyncedData();
           this.#saved.cursor = 0;
-          delete this.#saved.since;
           this.#saved.since = 0;
           this.#save();
           this.#markOwn();
@@ -422,6 +421,15 @@ export class SyncClient {
       if (result.type !== 'pushResult') throw unexpected(result);
       if (result.accepted) {
         this.#setStatus({ serverVersion: result.serverVersion });
+        // Rows the server holds in a later life than ours (deleted before this device saw them):
+        // take its state back, or they would linger here.
+        if (result.repair.length > 0 || result.evictions.length > 0) {
+          this.#replica.takeBack(
+            decodeChangeset(result.repair).changes,
+            result.evictions.map(toEviction),
+          );
+          this.#markOwn();
+        }
         after = page.cursor;
         if (!page.hasMore) break;
       } else {
