@@ -12,12 +12,13 @@ import {
   WebSocketTransport,
 } from '@offsync/adapter-cloud';
 import { openReplica } from '@offsync/adapter-node';
-import type { Transport } from '@offsync/core';
+import { type Transport, TransportError } from '@offsync/core';
 import {
   runTransportConformance,
   type TransportClient,
   type TransportFixture,
 } from '@offsync/testkit';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 
 // Both transports against a real server on loopback, through the shared transport suite.
@@ -118,3 +119,23 @@ async function fixture(via: Via): Promise<TransportFixture> {
 
 runTransportConformance(() => fixture('http'), 'HttpTransport');
 runTransportConformance(() => fixture('ws'), 'WebSocketTransport (ws)');
+
+describe('transport construction', () => {
+  it('refuses requests once closed, with a typed TransportError', async () => {
+    for (const via of ['http', 'ws'] as const) {
+      const transport = makeTransport(via, 'http://127.0.0.1:9', 'todos');
+      transport.close();
+      await expect(
+        transport.request({
+          type: 'pull',
+          id: 1,
+          site: '00'.repeat(16),
+          cursor: 0,
+          limit: 1,
+          tables: [],
+          pending: 0,
+        }),
+      ).rejects.toBeInstanceOf(TransportError);
+    }
+  });
+});

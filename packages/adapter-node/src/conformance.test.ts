@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultRuns, runDriverConformance } from '@offsync/testkit';
 import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
 import { BetterSqliteDriver } from './better-sqlite3-driver.js';
 
 runDriverConformance(
@@ -33,3 +34,13 @@ runDriverConformance(
   'better-sqlite3 file (WAL)',
   { numRuns: Math.max(10, Math.floor(defaultRuns() / 10)) },
 );
+
+describe('the driver the suites run on', () => {
+  it('reads INTEGER as bigint and REAL as number, exactly', () => {
+    const driver = new BetterSqliteDriver(new Database(':memory:'));
+    expect(driver.prepare('SELECT 9223372036854775807, 2.0, ?').all([2.0])).toEqual([
+      [2n ** 63n - 1n, 2, 2],
+    ]);
+    driver.close();
+  });
+});

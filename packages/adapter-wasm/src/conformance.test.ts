@@ -1,4 +1,5 @@
 import { runDriverConformance } from '@offsync/testkit';
+import { describe, expect, it } from 'vitest';
 import { openSqlJsDriver, type SqlJsDriver } from './sqljs-driver.js';
 
 runDriverConformance(
@@ -13,3 +14,13 @@ runDriverConformance(
   }),
   'sql.js',
 );
+
+describe('the driver the suite runs on', () => {
+  it('reads INTEGER as bigint and REAL as number, exactly', async () => {
+    const driver = await openSqlJsDriver();
+    expect(driver.prepare('SELECT 9223372036854775807, 2.0, ?').all([2.0])).toEqual([
+      [2n ** 63n - 1n, 2, 2],
+    ]);
+    driver.close();
+  });
+});

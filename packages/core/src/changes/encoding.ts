@@ -40,8 +40,8 @@ export class DecodeError extends OffsyncError {
 export interface Encoder {
   /** Current buffer; replaced by a larger one as needed. */
   bytes: Uint8Array;
-  /** DataView over `bytes`. */
-  view: DataView;
+  /** DataView over `bytes`, made on the first fixed-width write (most encoders never need it). */
+  view: DataView | undefined;
   /** Number of bytes written. */
   length: number;
 }
@@ -56,7 +56,7 @@ export interface Encoder {
  */
 export function createEncoder(initialCapacity = 256): Encoder {
   const bytes = new Uint8Array(initialCapacity);
-  return { bytes, view: new DataView(bytes.buffer), length: 0 };
+  return { bytes, view: undefined, length: 0 };
 }
 
 /**
@@ -75,7 +75,7 @@ export function reserve(encoder: Encoder, extra: number): void {
   const bytes = new Uint8Array(capacity);
   bytes.set(encoder.bytes.subarray(0, encoder.length));
   encoder.bytes = bytes;
-  encoder.view = new DataView(bytes.buffer);
+  encoder.view = undefined;
 }
 
 /**
@@ -166,6 +166,15 @@ export function writeVarInt64(encoder: Encoder, value: bigint): void {
   encoder.bytes[encoder.length++] = Number(zigzag);
 }
 
+function encoderView(encoder: Encoder): DataView {
+  encoder.view ??= new DataView(
+    encoder.bytes.buffer,
+    encoder.bytes.byteOffset,
+    encoder.bytes.byteLength,
+  );
+  return encoder.view;
+}
+
 /**
  * Writes a double as 8 little-endian bytes.
  *
@@ -176,7 +185,7 @@ export function writeVarInt64(encoder: Encoder, value: bigint): void {
  */
 export function writeFloat64(encoder: Encoder, value: number): void {
   reserve(encoder, 8);
-  encoder.view.setFloat64(encoder.length, value, true);
+  encoderView(encoder).setFloat64(encoder.length, value, true);
   encoder.length += 8;
 }
 
@@ -190,7 +199,7 @@ export function writeFloat64(encoder: Encoder, value: number): void {
  */
 export function writeFloat32(encoder: Encoder, value: number): void {
   reserve(encoder, 4);
-  encoder.view.setFloat32(encoder.length, value, true);
+  encoderView(encoder).setFloat32(encoder.length, value, true);
   encoder.length += 4;
 }
 
@@ -204,7 +213,7 @@ export function writeFloat32(encoder: Encoder, value: number): void {
  */
 export function writeU32(encoder: Encoder, value: number): void {
   reserve(encoder, 4);
-  encoder.view.setUint32(encoder.length, value, true);
+  encoderView(encoder).setUint32(encoder.length, value, true);
   encoder.length += 4;
 }
 

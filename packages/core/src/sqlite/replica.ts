@@ -263,7 +263,7 @@ export class SqliteReplica {
       });
       const synced = this.#loadTable(id);
       createShadowTables(this.driver, synced.shadow, schema);
-      createTriggers(this.driver, synced.shadow, schema.valueColumns);
+      createTriggers(this.driver, synced.shadow, valueColumnsOf(schema));
       const keys = synced.shadow.keys.join(', ');
       this.driver.exec(
         `INSERT INTO ${synced.shadow.log}(op, ${keys}) SELECT ${LogOp.Insert}, ${synced.shadow.baseKeys.join(', ')} FROM ${synced.shadow.table}`,
@@ -517,7 +517,7 @@ export class SqliteReplica {
       const updated = this.#loadTable(synced.id);
       this.driver.exec(`DROP TABLE IF EXISTS ${updated.shadow.log}`);
       createShadowTables(this.driver, updated.shadow, schema);
-      createTriggers(this.driver, updated.shadow, schema.valueColumns);
+      createTriggers(this.driver, updated.shadow, valueColumnsOf(schema));
       this.#tables.set(table, updated);
     });
     this.#altering.delete(table);
@@ -809,6 +809,10 @@ export class SqliteReplica {
       JSON.parse(String(options)) as EnableSyncOptions,
     );
   }
+}
+
+function valueColumnsOf(schema: TableSchema): TableSchema['columns'] {
+  return schema.columns.filter((column) => column.primaryKey === 0);
 }
 
 function readState(driver: SqliteDriver): Map<string, SqlValue> {

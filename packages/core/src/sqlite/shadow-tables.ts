@@ -120,17 +120,19 @@ export function createShadowTables(
  *
  * @example
  * ```ts
- * createTriggers(driver, shadow, schema.valueColumns);
+ * createTriggers(driver, shadow, schema.columns.filter((column) => column.primaryKey === 0));
  * ```
  */
 export function createTriggers(
   driver: SqliteDriver,
   shadow: ShadowNames,
-  valueColumns: readonly string[],
+  valueColumns: readonly { readonly name: string; readonly type: string }[],
 ): void {
   const [insert, update, rekey, remove] = shadow.triggers.map(quoteIdentifier);
-  const changed = (column: string): string =>
-    `(NEW.${column} IS NOT OLD.${column} COLLATE BINARY OR typeof(NEW.${column}) <> typeof(OLD.${column}))`;
+  const changed = (column: string, type: string): string =>
+    keepsStorageClass(type)
+      ? `(NEW.${column} IS NOT OLD.${column} COLLATE BINARY)`
+      : `(NEW.${column} IS NOT OLD.${column} COLLATE BINARY OR typeof(NEW.${column}) <> typeof(OLD.${column}))`;
   const sameKey = shadow.baseKeys.map((key) => `NEW.${key} IS OLD.${key}`).join(' AND ');
   const keyList = shadow.keys.join(', ');
   const newKey = shadow.baseKeys.map((key) => `NEW.${key}`).join(', ');
@@ -138,7 +140,7 @@ export function createTriggers(
   const maskExpressions = shadow.masks.map((_, chunk) => {
     const bits = valueColumns
       .slice(chunk * MASK_BITS, (chunk + 1) * MASK_BITS)
-      .map((column, bit) => `(${changed(quoteIdentifier(column))} << ${bit})`);
+      .map((column, bit) => `(${changed(quoteIdentifier(column.name), column.type)} << ${bit})`);
     return bits.length === 0 ? '0' : bits.join(' | ');
   });
   driver.exec(`
@@ -161,6 +163,27 @@ export function createTriggers(
       INSERT INTO ${shadow.log}(op, ${keyList}) VALUES (${LogOp.Delete}, ${oldKey});
     END;
   `);
+}
+
+/**
+ * Whether a column's type affinity makes equal values share a storage class, so `IS NOT` alone
+ * sees every change: INTEGER, REAL, NUMERIC and TEXT affinity turn `2.0` and `2` into one class.
+ * Only columns without affinity (no declared type, BLOB, or STRICT's ANY) can hold both `2` and
+ * `2.0`, which compare equal, and need the storage class compared too (the trigger is leaner
+ * without it: `write.update` measures it).
+ *
+ * @example
+ * ```ts
+ * keepsStorageClass('INTEGER'); // true
+ * keepsStorageClass(''); // false
+ * ```
+ */
+export function keepsStorageClass(declaredType: string): boolean {
+  const type = declaredType.toUpperCase();
+  if (type.includes('INT')) return true;
+  if (type.includes('CHAR') || type.includes('CLOB') || type.includes('TEXT')) return true;
+  if (type === '' || type.includes('BLOB') || type === 'ANY') return false;
+  return true;
 }
 
 /**
