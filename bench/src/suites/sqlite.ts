@@ -7,11 +7,11 @@ import type { SuiteContext } from './suite.js';
 
 type KeyKind = 'int' | 'uuid';
 
-// Floors below the issue's (update 0.4, merge.fresh 0.3): measured 0.30–0.64 and 0.12–0.19 on
-// this machine; what limits them is written in docs/benchmarks.md. They guard against regressions.
-const UPDATE_FLOOR = 0.25;
-const MERGE_FRESH_FLOOR = 0.1;
-const MERGE_CONFLICT_FLOOR = 0.06;
+// Floors below the issue's (update 0.4, merge.fresh 0.3), with room for CI noise at the quick
+// size: see docs/benchmarks.md for what was measured and what limits them.
+const UPDATE_FLOOR = 0.3;
+const MERGE_FRESH_FLOOR = 0.08;
+const MERGE_CONFLICT_FLOOR = 0.05;
 
 /** The bytes of the rows' keys and values themselves (UTF-8 text, 8-byte reals, minimal ints). */
 function dataBytes(rows: readonly SqlValue[][]): number {
