@@ -139,3 +139,32 @@ describe('transport construction', () => {
     }
   });
 });
+
+describe('HttpTransport behind something that is not the sync server', () => {
+  it('reports a proxy error page as unreachable (TransportError), not a protocol fault', async () => {
+    const proxy = createServer((_request, response) => {
+      response.writeHead(502, { 'content-type': 'text/html' }).end('<h1>Bad Gateway</h1>');
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = proxy.address() as AddressInfo;
+      const transport = new HttpTransport({ url: `http://127.0.0.1:${port}`, database: 'todos' });
+      const failure = await transport
+        .request({
+          type: 'pull',
+          id: 1,
+          site: '00'.repeat(16),
+          cursor: 0,
+          limit: 1,
+          tables: [],
+          pending: 0,
+        })
+        .catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(TransportError);
+      expect((failure as TransportError).reason).toContain('HTTP 502');
+      transport.close();
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+});

@@ -74,8 +74,15 @@ export class HttpTransport implements Transport {
           message: body.error?.message ?? response.statusText,
         };
       }
+      if (!response.headers.get('content-type')?.startsWith('application/octet-stream')) {
+        // Not the sync server answering (a proxy's error page, a captive portal): unreachable.
+        throw new TransportError(
+          `HTTP ${response.status} from something that is not the sync server`,
+        );
+      }
       return decodeServerMessage(bytes);
     } catch (error) {
+      if (error instanceof TransportError) throw error;
       if (error instanceof Error && error.name === 'ProtocolError') throw error;
       throw new TransportError(
         this.#closed
