@@ -85,7 +85,8 @@ describe('findPlaceholders', () => {
     noise.map((s) => ({ text: `\`${s.replaceAll('`', '``')}\``, placeholder: false })),
     noise.map((s) => ({ text: `[${s.replaceAll(']', '')}]`, placeholder: false })),
     noise.map((s) => ({ text: `-- ${s.replaceAll('\n', ' ')}\n`, placeholder: false })),
-    noise.map((s) => ({ text: `/* ${s.replaceAll('*/', '')} */`, placeholder: false })),
+    // Splitting every `*/` (rather than deleting it) cannot leave a new one behind: `**//`.
+    noise.map((s) => ({ text: `/* ${s.replaceAll('*/', '* /')} */`, placeholder: false })),
     fc
       .constantFrom(' ', ',', '(', ')', '+', '-', '/', 'SELECT', 'x', 'a$b', '1.5e-3', '||')
       .map((text) => ({ text, placeholder: false })),
