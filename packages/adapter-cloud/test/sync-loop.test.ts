@@ -1,6 +1,7 @@
 import type { ClientMessage, ServerMessage, Transport, TransportEvent } from '@offsync/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openClientReplica, query, run, tableRows } from './support/replicas.js';
+import { useSharedServer } from './support/shared-server.js';
 import {
   httpTransport,
   startLoop,
@@ -8,7 +9,6 @@ import {
   type TestClient,
   webSocketTransport,
 } from './support/sync-clients.js';
-import { TestServer } from './support/test-server.js';
 import { waitUntil } from './support/wait.js';
 
 // Regression tests for the client loop and paging, found by the end-to-end and fault tests:
@@ -16,30 +16,8 @@ import { waitUntil } from './support/wait.js';
 const SCHEMA = 'CREATE TABLE items(id TEXT PRIMARY KEY NOT NULL, a TEXT, b TEXT)';
 const TABLES = ['items'];
 
-let test: TestServer;
-let databases = 0;
-const opened: TestClient[] = [];
-
-beforeAll(async () => {
-  test = await TestServer.start();
-});
-
-afterEach(async () => {
-  for (const { client, replica } of opened.splice(0)) {
-    await client.disconnect();
-    replica.close();
-  }
-});
-
-afterAll(async () => {
-  await test?.dispose();
-});
-
-async function freshDatabase(): Promise<{ name: string; central: () => TestClient['replica'] }> {
-  const name = `loop-${++databases}`;
-  await test.createDatabase(name, SCHEMA, TABLES);
-  return { name, central: () => test.server.store.open(name).replica };
-}
+const shared = useSharedServer('loop', SCHEMA, TABLES);
+const freshDatabase = shared.freshDatabase;
 
 /** A client whose loop only syncs when asked (no polling), with small pages. */
 async function manualClient(
@@ -50,14 +28,12 @@ async function manualClient(
   const replica = await openClientReplica('native', SCHEMA, TABLES);
   const client = startLoop(
     replica,
-    options.transport ?? webSocketTransport(test.url, database),
-    test.adminKey,
+    options.transport ?? webSocketTransport(shared.server.url, database),
+    shared.server.adminKey,
     { pollMs: 0, pageSize: options.pageSize ?? 2 },
   );
   await client.syncNow();
-  const opened_ = { name, replica, client };
-  opened.push(opened_);
-  return opened_;
+  return shared.track({ name, replica, client });
 }
 
 describe('the client loop against a real server', () => {
@@ -104,16 +80,19 @@ describe('the client loop against a real server', () => {
     await other.client.syncNow();
     const replica = await openClientReplica('native', SCHEMA, TABLES);
     let writeDuringPull = true;
-    const transport = beforeFirstPull(webSocketTransport(test.url, name), () => {
+    const transport = beforeFirstPull(webSocketTransport(shared.server.url, name), () => {
       // Written while the first pull is on its way; the pull then merges q from `other`.
       run(replica, "INSERT INTO items VALUES ('q', 'qa', NULL)");
       run(replica, "INSERT INTO items VALUES ('p', 'pa', 'pb')");
       run(replica, "INSERT INTO items VALUES ('s', 'sa', 'sb')");
       writeDuringPull = false;
     });
-    const client = startLoop(replica, transport, test.adminKey, { pollMs: 0, pageSize: 2 });
+    const client = startLoop(replica, transport, shared.server.adminKey, {
+      pollMs: 0,
+      pageSize: 2,
+    });
     const mine = { name: 'client', replica, client };
-    opened.push(mine);
+    shared.track(mine);
     await client.syncNow();
     expect(writeDuringPull).toBe(false);
     await client.syncNow();
@@ -126,11 +105,11 @@ describe('the client loop against a real server', () => {
     // already handled to the poller: `synced`, with the write never sent.
     const { name, central } = await freshDatabase();
     const replica = await openClientReplica('native', SCHEMA, TABLES);
-    const transport = beforeFirstPull(webSocketTransport(test.url, name), () =>
+    const transport = beforeFirstPull(webSocketTransport(shared.server.url, name), () =>
       run(replica, "INSERT INTO items(id, a) VALUES ('during', 'pull')"),
     );
-    const client = startLoop(replica, transport, test.adminKey, { pollMs: 10 });
-    opened.push({ name: 'client', replica, client });
+    const client = startLoop(replica, transport, shared.server.adminKey, { pollMs: 10 });
+    shared.track({ name: 'client', replica, client });
     await waitUntil(() => query(central(), "SELECT 1 FROM items WHERE id = 'during'").length > 0, {
       timeoutMs: 5_000,
       message: () =>
@@ -142,11 +121,16 @@ describe('the client loop against a real server', () => {
     // HTTP carries no notifications: without polling the server, a reading device never updated.
     const { name, central } = await freshDatabase();
     const replica = await openClientReplica('native', SCHEMA, TABLES);
-    const reader = startLoop(replica, httpTransport(test.url, name), test.adminKey, {
-      pollMs: 10,
-      pullEveryMs: 100,
-    });
-    opened.push({ name: 'reader', replica, client: reader });
+    const reader = startLoop(
+      replica,
+      httpTransport(shared.server.url, name),
+      shared.server.adminKey,
+      {
+        pollMs: 10,
+        pullEveryMs: 100,
+      },
+    );
+    shared.track({ name: 'reader', replica, client: reader });
     await waitUntil(() => reader.status.state === 'synced', {
       timeoutMs: 5_000,
       message: () => `the reader did not sync (${reader.status.state})`,

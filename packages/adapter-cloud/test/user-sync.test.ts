@@ -1,6 +1,6 @@
-import type { SqliteReplica } from '@offsync/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openClientReplica, query, type ReplicaKind, run, tableRows } from './support/replicas.js';
+import { useSharedServer } from './support/shared-server.js';
 import {
   httpTransport,
   startLoop,
@@ -8,7 +8,6 @@ import {
   type Via,
   webSocketTransport,
 } from './support/sync-clients.js';
-import { TestServer } from './support/test-server.js';
 
 // Clients with user tokens take the filtered path even when every policy is open (`true`): pulls
 // carry whole rows, and rows a policy cannot see are evicted instead of sent. A deleted row has
@@ -17,30 +16,8 @@ import { TestServer } from './support/test-server.js';
 const SCHEMA = 'CREATE TABLE items(id TEXT PRIMARY KEY NOT NULL, a TEXT)';
 const TABLES = ['items'];
 
-let test: TestServer;
-let databases = 0;
-const opened: TestClient[] = [];
-
-beforeAll(async () => {
-  test = await TestServer.start();
-});
-
-afterEach(async () => {
-  for (const { client, replica } of opened.splice(0)) {
-    await client.disconnect();
-    replica.close();
-  }
-});
-
-afterAll(async () => {
-  await test?.dispose();
-});
-
-async function freshDatabase(): Promise<{ name: string; central: () => SqliteReplica }> {
-  const name = `users-${++databases}`;
-  await test.createDatabase(name, SCHEMA, TABLES, { openToUsers: true });
-  return { name, central: () => test.server.store.open(name).replica };
-}
+const shared = useSharedServer('users', SCHEMA, TABLES, { openToUsers: true });
+const freshDatabase = shared.freshDatabase;
 
 async function client(
   name: string,
@@ -52,11 +29,13 @@ async function client(
   const replica = await openClientReplica(kind, SCHEMA, TABLES);
   const transport =
     via === 'websocket'
-      ? webSocketTransport(test.url, database)
-      : httpTransport(test.url, database);
-  const opened_ = { name, replica, client: startLoop(replica, transport, token, { pollMs: 0 }) };
-  opened.push(opened_);
-  return opened_;
+      ? webSocketTransport(shared.server.url, database)
+      : httpTransport(shared.server.url, database);
+  return shared.track({
+    name,
+    replica,
+    client: startLoop(replica, transport, token, { pollMs: 0 }),
+  });
 }
 
 /** Sync rounds over every client, in order. */
@@ -68,8 +47,14 @@ async function rounds(clients: readonly TestClient[], count = 2): Promise<void> 
 describe('user tokens under open policies (filtered pulls)', () => {
   it('a row deleted on another device and then re-inserted by the user reaches everyone', async () => {
     const { name, central } = await freshDatabase();
-    const admin = await client('admin', name, test.adminKey);
-    const alice = await client('alice', name, await test.userToken('alice'), 'wasm', 'http');
+    const admin = await client('admin', name, shared.server.adminKey);
+    const alice = await client(
+      'alice',
+      name,
+      await shared.server.userToken('alice'),
+      'wasm',
+      'http',
+    );
     run(admin.replica, "INSERT INTO items VALUES ('r', 'one')");
     await rounds([admin, alice]);
     expect(query(alice.replica, 'SELECT a FROM items')).toEqual([['one']]);
@@ -84,8 +69,8 @@ describe('user tokens under open policies (filtered pulls)', () => {
 
   it("a user's own delete and, in a later sync, re-insert of a row reach everyone", async () => {
     const { name, central } = await freshDatabase();
-    const admin = await client('admin', name, test.adminKey);
-    const bob = await client('bob', name, await test.userToken('bob'));
+    const admin = await client('admin', name, shared.server.adminKey);
+    const bob = await client('bob', name, await shared.server.userToken('bob'));
     run(admin.replica, "INSERT INTO items VALUES ('r', 'one')");
     await rounds([admin, bob]);
     run(bob.replica, "DELETE FROM items WHERE id = 'r'");
@@ -101,12 +86,12 @@ describe('user tokens under open policies (filtered pulls)', () => {
     // the server's deleted life 2 wins, the push is acknowledged and nothing tells the device,
     // which shows the row for good while every other replica does not.
     const { name, central } = await freshDatabase();
-    const admin = await client('admin', name, test.adminKey);
+    const admin = await client('admin', name, shared.server.adminKey);
     run(admin.replica, "INSERT INTO items VALUES ('r', 'one')");
     await rounds([admin]);
     run(admin.replica, "DELETE FROM items WHERE id = 'r'");
     await rounds([admin]);
-    const carol = await client('carol', name, await test.userToken('carol'));
+    const carol = await client('carol', name, await shared.server.userToken('carol'));
     await rounds([carol]);
     run(carol.replica, "INSERT INTO items VALUES ('r', 'mine')");
     await rounds([carol, admin]);
