@@ -4,6 +4,7 @@ import type { DriverSetup } from './fixture.js';
 import { Harness } from './harness.js';
 import { describeAlter } from './suites/alter.js';
 import { describeCapture } from './suites/capture.js';
+import { describeDirectApply } from './suites/direct-apply.js';
 import { describeDriverBasics } from './suites/driver-basics.js';
 import { describeLaws } from './suites/laws.js';
 import { describeMergeSemantics } from './suites/merge-semantics.js';
@@ -16,10 +17,11 @@ import { describeValueRoundTrips } from './suites/value-round-trips.js';
 
 /**
  * Registers the conformance suite of a SQLite driver with vitest: the driver contract itself,
- * exact values in all five storage classes, schema checks, change capture, merge semantics,
- * all-or-nothing refusals, schema migration, paging, persistence, peer-to-peer exchange, and the
- * CRDT laws over random histories (also against the memory reference model). Everything runs
- * `@offsync/core`'s SQLite replica over the driver; a driver that passes can carry OffSync.
+ * exact values in all five storage classes, schema checks, change capture, merge semantics, new
+ * rows written straight from changeset bytes, all-or-nothing refusals, schema migration, paging,
+ * persistence, peer-to-peer exchange, and the CRDT laws over random histories (also against the
+ * memory reference model). Everything runs `@offsync/core`'s SQLite replica over the driver; a
+ * driver that passes can carry OffSync.
  *
  * `setup` must return a connection to a FRESH, EMPTY database each call; add `teardown` to delete
  * files and `reopen` to let the persistence checks re-open the database. Call it at the top level
@@ -50,6 +52,7 @@ export function runDriverConformance(
     describeSchemaChecks(harness, resolved);
     describeCapture(harness, resolved);
     describeMergeSemantics(harness, resolved);
+    describeDirectApply(harness, resolved);
     describeRefusals(harness, resolved);
     describeAlter(harness, resolved);
     describePaging(harness, resolved);

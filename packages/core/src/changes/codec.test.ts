@@ -10,6 +10,7 @@ import {
   groupChanges,
   InvalidChangeError,
   tryDecodeChangeset,
+  walkChangeset,
 } from './codec.js';
 import { crc32 } from './crc32.js';
 import { DecodeError } from './encoding.js';
@@ -116,6 +117,68 @@ describe('changeset codec', () => {
       expectTotal(withFixedCrc(truncated));
     },
   );
+
+  test.prop([fc.array(change, { maxLength: 20 }), fc.boolean()], { numRuns: runs() })(
+    'walks a changeset table by table, row group by row group, with unpacked keys',
+    (changes, withFingerprint) => {
+      const fingerprints: Record<string, string> = {};
+      if (withFingerprint) for (const { table } of changes) fingerprints[table] = `fp:${table}`;
+      const bytes = encodeChangeset({ changes, fingerprints });
+      const seen: Change[] = [];
+      const reported: Record<string, string> = {};
+      let table = '';
+      let row: { pk: Uint8Array; cl: number } | undefined;
+      let wrongKeys = 0;
+      walkChangeset(bytes, {
+        table(name, fingerprint) {
+          table = name;
+          if (fingerprint !== undefined) reported[name] = fingerprint;
+        },
+        row(pk, key, cl, sentinel) {
+          const unpacked = unpackPrimaryKey(pk);
+          if (
+            key.length !== unpacked.length ||
+            key.some((v, i) => !sqlValuesEqual(v, unpacked[i]!))
+          )
+            wrongKeys++;
+          row = { pk: pk.slice(), cl };
+          if (sentinel)
+            seen.push({ table, pk: row.pk, column: null, value: null, stamp: sentinel, cl });
+        },
+        cell(column, value, stamp) {
+          seen.push({ table, pk: row!.pk, column, value, stamp, cl: row!.cl });
+        },
+      });
+      expectSameChanges(seen, groupChanges(changes));
+      expect(wrongKeys).toBe(0);
+      expect(reported).toEqual(fingerprints);
+    },
+  );
+
+  it('stops a walk where its visitor throws, and checks the CRC before reporting anything', () => {
+    const bytes = encodeChangeset({ changes: [sample('todos', 'title', 'milk')] });
+    const stop = new Error('enough');
+    expect(() =>
+      walkChangeset(bytes, {
+        table() {},
+        row() {
+          throw stop;
+        },
+        cell() {},
+      }),
+    ).toThrow(stop);
+    const corrupt = bytes.slice();
+    corrupt[corrupt.length - 1]! ^= 0xff;
+    const reports: string[] = [];
+    expect(() =>
+      walkChangeset(corrupt, {
+        table: (name) => void reports.push(name),
+        row: () => void reports.push('row'),
+        cell: () => void reports.push('cell'),
+      }),
+    ).toThrow(DecodeError);
+    expect(reports).toEqual([]);
+  });
 
   it('names the field and offset of a fault', () => {
     const bytes = encodeChangeset({ changes: [sample('todos', 'title', 'milk')] });

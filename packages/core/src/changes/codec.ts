@@ -24,6 +24,7 @@ import {
   writeVarUint,
 } from './encoding.js';
 import { primaryKeyString, unpackPrimaryKey } from './primary-key.js';
+import type { SqlValue } from './value.js';
 import { readSqlValuePayload, writeSqlValue } from './value-codec.js';
 
 /** The four magic bytes that open every changeset: ASCII `OFSC`. */
@@ -397,6 +398,66 @@ export function tryDecodeChangeset(bytes: Uint8Array): DecodeResult {
 }
 
 function decodeUnchecked(bytes: Uint8Array): DecodedChangeset {
+  const changes: Change[] = [];
+  const fingerprints: Record<string, string> = {};
+  let table = '';
+  let pk: Uint8Array = new Uint8Array(0);
+  let cl = 0;
+  walkChangeset(bytes, {
+    table(name, fingerprint) {
+      table = name;
+      if (fingerprint !== undefined) fingerprints[name] = fingerprint;
+    },
+    row(rowPk, _key, rowCl, sentinel) {
+      pk = rowPk.slice();
+      cl = rowCl;
+      if (sentinel) changes.push({ table, pk, column: null, value: null, stamp: sentinel, cl });
+    },
+    cell(column, value, stamp) {
+      changes.push({ table, pk, column, value, stamp, cl });
+    },
+  });
+  return { changes, fingerprints };
+}
+
+/**
+ * What {@link walkChangeset} reports, in the order of the changeset: each table, then each of its
+ * row groups, then that group's cells.
+ *
+ * @example
+ * ```ts
+ * const visitor: ChangesetVisitor = {
+ *   table: (name) => console.log(name),
+ *   row: (pk, key, cl) => console.log(key, cl),
+ *   cell: (column, value) => console.log(column, value),
+ * };
+ * ```
+ */
+export interface ChangesetVisitor {
+  /** A table's section begins, with the sender's schema fingerprint if it gave one. */
+  table(name: string, fingerprint: string | undefined): void;
+  /**
+   * A row group: the packed key (a view into the input: copy it to keep it), its values, the
+   * life's causal length, and the stamp of the row sentinel when the group has one.
+   */
+  row(pk: Uint8Array, key: SqlValue[], cl: number, sentinel: Hlc | undefined): void;
+  /** A cell of the current row group. */
+  cell(column: string, value: SqlValue, stamp: Hlc): void;
+}
+
+/**
+ * Reads a changeset and reports its contents to `visitor` without building `Change` objects:
+ * the path for consumers that turn a changeset straight into something else (a bulk write).
+ * Checks everything {@link decodeChangeset} checks, the CRC before any report, and throws the
+ * same {@link DecodeError}s; a visitor may throw to stop the walk.
+ *
+ * @example
+ * ```ts
+ * let cells = 0;
+ * walkChangeset(bytes, { table() {}, row() {}, cell: () => void cells++ });
+ * ```
+ */
+export function walkChangeset(bytes: Uint8Array, visitor: ChangesetVisitor): void {
   if (bytes.length < HEADER_BYTES + TRAILER_BYTES) {
     throw new DecodeError(0, 'changeset', `${bytes.length} bytes is shorter than any changeset`);
   }
@@ -436,8 +497,6 @@ function decodeUnchecked(bytes: Uint8Array): DecodedChangeset {
   if (baseWall > HLC_MAX_WALL)
     throw new DecodeError(decoder.pos, 'baseWall', 'wall time exceeds 2^48');
 
-  const changes: Change[] = [];
-  const fingerprints: Record<string, string> = {};
   let last: Hlc | undefined;
   const readStamp = (field: string): Hlc => {
     const at = decoder.pos;
@@ -473,14 +532,15 @@ function decodeUnchecked(bytes: Uint8Array): DecodedChangeset {
         `string index ${fingerprintRef - 1} of ${stringCount}`,
       );
     }
-    if (fingerprintRef > 0) fingerprints[table] = strings[fingerprintRef - 1]!;
+    visitor.table(table, fingerprintRef > 0 ? strings[fingerprintRef - 1]! : undefined);
     const rowCount = readCount(decoder, 4, 'table.rows');
     for (let r = 0; r < rowCount; r++) {
       const pkAt = decoder.pos;
       const pkLength = readVarUint(decoder, 'row.pk');
-      const pk = readRaw(decoder, pkLength, 'row.pk').slice();
+      const pk = readRaw(decoder, pkLength, 'row.pk');
+      let key: SqlValue[];
       try {
-        unpackPrimaryKey(pk);
+        key = unpackPrimaryKey(pk);
       } catch (error) {
         if (error instanceof DecodeError) {
           throw new DecodeError(pkAt, 'row.pk', `malformed primary key: ${error.reason}`);
@@ -498,10 +558,10 @@ function decodeUnchecked(bytes: Uint8Array): DecodedChangeset {
       ) {
         throw new DecodeError(flagsAt, 'row.flags', `invalid row flags 0x${flags.toString(16)}`);
       }
+      let sentinel: Hlc | undefined;
       if (flags & ROW_HAS_SENTINEL) {
-        const stamp =
+        sentinel =
           flags & ROW_SENTINEL_NEW_STAMP ? readStamp('row.stamp') : reuseStamp('row.stamp');
-        changes.push({ table, pk, column: null, value: null, stamp, cl });
       }
       const cellCount = readCount(decoder, 2, 'row.cells');
       if (cellCount === 0 && !(flags & ROW_HAS_SENTINEL)) {
@@ -510,12 +570,13 @@ function decodeUnchecked(bytes: Uint8Array): DecodedChangeset {
       if (cellCount > 0 && cl % 2 === 0) {
         throw new DecodeError(clAt, 'row.cl', `cells cannot belong to a deleted life (cl ${cl})`);
       }
+      visitor.row(pk, key, cl, sentinel);
       for (let c = 0; c < cellCount; c++) {
         const column = readStringRef(decoder, strings, 'cell.column');
         const kindByte = readU8(decoder, 'cell.kind');
         const stamp = kindByte & NEW_STAMP ? readStamp('cell.stamp') : reuseStamp('cell.stamp');
         const value = readSqlValuePayload(decoder, kindByte & 0x7f, 'cell.value');
-        changes.push({ table, pk, column, value, stamp, cl });
+        visitor.cell(column, value, stamp);
       }
     }
   }
@@ -526,7 +587,6 @@ function decodeUnchecked(bytes: Uint8Array): DecodedChangeset {
       `${remaining(decoder)} unread byte(s) before the CRC`,
     );
   }
-  return { changes, fingerprints };
 }
 
 function readCount(decoder: Decoder, minBytesEach: number, field: string): number {

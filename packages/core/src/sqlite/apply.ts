@@ -132,20 +132,40 @@ export function applyMerge(
     if (list) list.push(decision);
     else byTable.set(table, [decision]);
   }
-  withoutCapture(context.driver, byTable.keys(), () => {
-    for (const [table, decisions] of byTable) {
+  writeTables(context, byTable.keys(), (table) =>
+    writeTable(context, table, byTable.get(table)!, local.keys.get(table.name)!),
+  );
+  guard?.afterWrite?.(planned);
+  return { rows: result.rows.length, maxStamp: result.maxStamp };
+}
+
+/**
+ * Runs `write` for each table with capture silenced and, where a table allows foreign keys, their
+ * checks deferred to the commit. Whatever SQLite refuses (a driver's own error type, typed or not)
+ * becomes an {@link ApplyError} naming the table.
+ *
+ * @example
+ * ```ts
+ * writeTables(context, [table], (table) => writeRowSets(context, table, sets));
+ * ```
+ */
+export function writeTables(
+  context: ReplicaContext,
+  tables: Iterable<SyncedTable>,
+  write: (table: SyncedTable) => void,
+): void {
+  const list = [...tables];
+  withoutCapture(context.driver, list, () => {
+    for (const table of list) {
       if (table.options.allowForeignKeys) context.driver.exec('PRAGMA defer_foreign_keys = ON');
       try {
-        writeTable(context, table, decisions, local.keys.get(table.name)!);
+        write(table);
       } catch (error) {
-        // Whatever SQLite refused (a driver's own error type, typed or not) becomes an ApplyError.
         if (error instanceof ApplyError || isProgrammingError(error)) throw error;
         throw new ApplyError(error instanceof Error ? error.message : String(error), table.name);
       }
     }
   });
-  guard?.afterWrite?.(planned);
-  return { rows: result.rows.length, maxStamp: result.maxStamp };
 }
 
 function plan(decision: RowMerge, keys: ReadonlyMap<string, SqlValue[]>): PlannedRow {
@@ -236,9 +256,40 @@ function loadLocalRows(
   return { rows, keys };
 }
 
-interface Shape {
+/**
+ * Rows of one statement shape: the value columns written (after the key columns) and the flat
+ * list of their rows' keys and values.
+ *
+ * @example
+ * ```ts
+ * const shape: Shape = { columns: ['title'], values: ['t1', 'milk', 't2', 'eggs'] };
+ * ```
+ */
+export interface Shape {
+  /** Value columns, in the order of each row's values. */
   readonly columns: string[];
+  /** Each row's key values then its column values, row after row. */
   readonly values: SqlValue[];
+}
+
+/**
+ * Everything a merge writes to one table: rows deleted, rows replaced whole (a new life), rows
+ * updated in place, and one metadata row per row touched.
+ *
+ * @example
+ * ```ts
+ * writeRowSets(context, table, { deleted: [], replaced: [shape], upserted: [], meta });
+ * ```
+ */
+export interface RowSets {
+  /** Key values of the rows to delete, flat. */
+  readonly deleted: readonly SqlValue[];
+  /** Rows entering a new life, by shape. */
+  readonly replaced: Iterable<Shape>;
+  /** Rows of the current life whose columns change, by shape. */
+  readonly upserted: Iterable<Shape>;
+  /** Metadata rows, flat: key values, cl, seq, sid, dseq, clocks. */
+  readonly meta: readonly SqlValue[];
 }
 
 function writeTable(
@@ -247,8 +298,6 @@ function writeTable(
   decisions: readonly RowMerge[],
   keys: ReadonlyMap<string, SqlValue[]>,
 ): void {
-  const { shadow } = table;
-  const width = table.keyWidth;
   const columnCount = table.columns.length;
   const replaced = new Map<string, Shape>();
   const upserted = new Map<string, Shape>();
@@ -321,12 +370,32 @@ function writeTable(
     }
   }
 
+  writeRowSets(context, table, {
+    deleted,
+    replaced: replaced.values(),
+    upserted: upserted.values(),
+    meta: metaRows,
+  });
+}
+
+/**
+ * Writes a table's row sets: one multi-row statement per shape, then the metadata.
+ *
+ * @example
+ * ```ts
+ * writeRowSets(context, table, { deleted: [], replaced: [shape], upserted: [], meta });
+ * ```
+ */
+export function writeRowSets(context: ReplicaContext, table: SyncedTable, sets: RowSets): void {
+  const { shadow } = table;
+  const width = table.keyWidth;
+  const { deleted, replaced, upserted } = sets;
   const keyList = shadow.baseKeys.join(', ');
   if (deleted.length > 0) {
     const target = width === 1 ? keyList : `(${keyList})`;
     context.bulk.run(`DELETE FROM ${shadow.table} WHERE ${target} IN (VALUES`, width, deleted, ')');
   }
-  for (const shape of replaced.values()) {
+  for (const shape of replaced) {
     const columnList = [keyList, ...shape.columns.map(quoteIdentifier)].join(', ');
     context.bulk.run(
       `INSERT OR REPLACE INTO ${shadow.table}(${columnList}) VALUES`,
@@ -334,7 +403,7 @@ function writeTable(
       shape.values,
     );
   }
-  for (const shape of upserted.values()) {
+  for (const shape of upserted) {
     const quoted = shape.columns.map(quoteIdentifier);
     const columnList = [keyList, ...quoted].join(', ');
     const updates = quoted.map((column) => `${column} = excluded.${column}`).join(', ');
@@ -348,6 +417,6 @@ function writeTable(
   context.bulk.run(
     `INSERT OR REPLACE INTO ${shadow.meta}(${shadow.keys.join(', ')}, cl, seq, sid, dseq, clocks) VALUES`,
     width + 5,
-    metaRows,
+    sets.meta,
   );
 }

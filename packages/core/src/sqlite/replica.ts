@@ -28,6 +28,7 @@ import type { ReplicaContext } from './context.js';
 import type { SqliteDriver } from './driver.js';
 import { NotSyncedError, SchemaError, SchemaMismatchError } from './errors.js';
 import { type FlushStamp, foldLog } from './fold.js';
+import { collectFreshRows, writeFreshRows } from './fresh-rows.js';
 import { createMetadataTables, METADATA_FORMAT } from './metadata.js';
 import { decodeRowClocks } from './row-clocks.js';
 import {
@@ -341,6 +342,10 @@ export class SqliteReplica {
     input: Uint8Array | Changeset | readonly Change[],
     options: ApplyOptions = {},
   ): ApplyResult {
+    if (input instanceof Uint8Array && !options.guard) {
+      const fresh = this.#applyFresh(input);
+      if (fresh) return fresh;
+    }
     const changeset: Changeset =
       input instanceof Uint8Array
         ? decodeChangeset(input)
@@ -357,6 +362,27 @@ export class SqliteReplica {
         { nowMs: this.#clock.physicalNow(), maxDriftMs: this.#clock.maxDriftMs },
         options.guard,
       );
+      if (outcome.maxStamp) this.#clock.observe(outcome.maxStamp);
+      return { rows: outcome.rows, version: this.#seq };
+    });
+  }
+
+  // Whole rows this replica has never held (an initial sync, most batches of inserts) are written
+  // straight from the bytes: no change objects, no merge decisions. Anything else returns
+  // undefined with nothing written, and takes the general path.
+  #applyFresh(bytes: Uint8Array): ApplyResult | undefined {
+    const maxWall = this.#clock.physicalNow() + this.#clock.maxDriftMs;
+    const batch = collectFreshRows(
+      bytes,
+      this.#tables,
+      (name) => this.#altering.has(name),
+      maxWall,
+    );
+    if (!batch) return undefined;
+    return this.#operation(() => {
+      this.#fold();
+      const outcome = writeFreshRows(this.#context, batch);
+      if (!outcome) return undefined;
       if (outcome.maxStamp) this.#clock.observe(outcome.maxStamp);
       return { rows: outcome.rows, version: this.#seq };
     });

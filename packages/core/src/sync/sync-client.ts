@@ -468,8 +468,9 @@ export class SyncClient {
       this.#checkOwnMark();
       // Row-level security: rows that left this user's scope are dropped locally.
       if (page.evictions.length > 0) this.#replica.evict(page.evictions.map(toEviction));
-      const changeset = decodeChangeset(page.changeset);
-      if (changeset.changes.length > 0) this.#replica.applyChanges(changeset);
+      // The bytes go in as they came: a page of rows new here (an initial sync) is then written
+      // without being decoded into change objects first.
+      this.#replica.applyChanges(page.changeset);
       this.#saved.since ??= this.#saved.cursor;
       this.#saved.cursor = page.cursor;
       if (!page.hasMore) this.#saved.since = page.cursor;
