@@ -1,16 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BuiltPage, buildPage } from '../../../tools/chromium/build-page.js';
-import {
-  launchChromium,
-  type PageWatch,
-  type StaticServer,
-  serveDirectory,
-  watchPage,
-} from '../../../tools/chromium/launch.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { type PageWatch, watchPage } from '../../../tools/chromium/launch.js';
+import { useServedPage } from '../../../tools/chromium/served-page.js';
 import {
   AFTER_RELOAD,
   encodeRow,
@@ -23,21 +17,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const ARTIFACTS = join(HERE, '../../../test-artifacts');
 const SITE = /^[0-9a-f]{32}$/;
 
-let built: BuiltPage | undefined;
-let server: StaticServer | undefined;
-let browser: Browser | undefined;
-
-beforeAll(async () => {
-  built = await buildPage(join(HERE, 'browser', 'replica'));
-  server = await serveDirectory(built.dir);
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await built?.remove();
-});
+const served = useServedPage(join(HERE, 'browser', 'replica'));
 
 async function ready(page: Page): Promise<void> {
   await page.waitForFunction(() => window.offsyncReplicaTest !== undefined, null, {
@@ -47,11 +27,11 @@ async function ready(page: Page): Promise<void> {
 
 describe('@offsync/adapter-wasm replicas in headless Chromium', () => {
   it('converge after concurrent conflicting edits, survive a reload through IndexedDB, and keep syncing', async () => {
-    const context: BrowserContext = await browser!.newContext();
+    const context: BrowserContext = await served.browser.newContext();
     const page = await context.newPage();
-    const watch: PageWatch = await watchPage(page, [server!.url]);
+    const watch: PageWatch = await watchPage(page, [served.url]);
     try {
-      await page.goto(`${server!.url}/index.html`);
+      await page.goto(`${served.url}/index.html`);
       await ready(page);
       const synced: SyncPhaseResult = await page.evaluate(() =>
         window.offsyncReplicaTest!.syncPhase(),

@@ -1,36 +1,16 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BuiltPage, buildPage } from '../../../tools/chromium/build-page.js';
-import {
-  launchChromium,
-  type PageWatch,
-  type StaticServer,
-  serveDirectory,
-  watchPage,
-} from '../../../tools/chromium/launch.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { type PageWatch, watchPage } from '../../../tools/chromium/launch.js';
+import { useServedPage } from '../../../tools/chromium/served-page.js';
 import { expectedRows, type PhaseResult } from './browser/samples.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ARTIFACTS = join(HERE, '../../../test-artifacts');
 
-let built: BuiltPage | undefined;
-let server: StaticServer | undefined;
-let browser: Browser | undefined;
-
-beforeAll(async () => {
-  built = await buildPage(join(HERE, 'browser'));
-  server = await serveDirectory(built.dir);
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await built?.remove();
-});
+const served = useServedPage(join(HERE, 'browser'));
 
 async function openPage(page: Page, url: string): Promise<void> {
   await page.goto(`${url}/index.html`);
@@ -41,11 +21,11 @@ async function openPage(page: Page, url: string): Promise<void> {
 
 describe('@offsync/adapter-wasm in headless Chromium', () => {
   it('writes every storage class, persists to IndexedDB, and reads it back after a reload', async () => {
-    const context: BrowserContext = await browser!.newContext();
+    const context: BrowserContext = await served.browser.newContext();
     const page = await context.newPage();
-    const watch: PageWatch = await watchPage(page, [server!.url]);
+    const watch: PageWatch = await watchPage(page, [served.url]);
     try {
-      await openPage(page, server!.url);
+      await openPage(page, served.url);
       const written = await page.evaluate(() => window.offsyncBrowserTest!.writePhase());
       expect(written.rows).toEqual(expectedRows());
       expect(written.countAfterExport).toBe(String(expectedRows().length));
