@@ -14,7 +14,7 @@ import {
 } from './codec.js';
 import { crc32 } from './crc32.js';
 import { DecodeError } from './encoding.js';
-import { packPrimaryKey, unpackPrimaryKey } from './primary-key.js';
+import { packPrimaryKey, primaryKeyString, unpackPrimaryKey } from './primary-key.js';
 import { sqlValuesEqual } from './value.js';
 
 function sameChange(a: Change, e: Change): boolean {
@@ -59,6 +59,25 @@ describe('changeset codec', () => {
       expect(sqlValuesEqual(unpackPrimaryKey(pk)[0]!, value)).toBe(true);
     },
   );
+
+  test.prop(
+    [
+      fc.array(sqlValue, { minLength: 1, maxLength: 3 }),
+      fc.array(sqlValue, { minLength: 1, maxLength: 3 }),
+    ],
+    {
+      numRuns: runs(),
+    },
+  )('primary-key strings are equal exactly when the packed keys are, short or long', (a, b) => {
+    const packedA = packPrimaryKey(a);
+    const packedB = packPrimaryKey(b);
+    const keyA = primaryKeyString(packedA);
+    expect(keyA.length).toBe(packedA.length);
+    for (let i = 0; i < packedA.length; i++) expect(keyA.charCodeAt(i)).toBe(packedA[i]);
+    const sameBytes =
+      packedA.length === packedB.length && packedA.every((byte, i) => byte === packedB[i]);
+    expect(keyA === primaryKeyString(packedB)).toBe(sameBytes);
+  });
 
   it('keeps 2.0 a REAL and 2 an INTEGER', () => {
     const [real, integer] = unpackPrimaryKey(packPrimaryKey([2.0, 2n]));

