@@ -11,7 +11,7 @@ type KeyKind = 'int' | 'uuid';
 // the quick size: see docs/benchmarks.md for what was measured and what limits them.
 const INSERT_FLOOR = 0.4;
 const UPDATE_FLOOR = 0.3;
-const MERGE_FRESH_FLOOR = 0.12;
+const MERGE_FRESH_FLOOR = 0.2;
 const MERGE_CONFLICT_FLOOR = 0.05;
 
 /** The bytes of the rows' keys and values themselves (UTF-8 text, 8-byte reals, minimal ints). */
