@@ -1,6 +1,6 @@
 import { MemoryReplica, primaryKeyString, type SqlValue } from '@offsync/core';
 import { comparePair } from '../harness.js';
-import { TODOS, todoChanges } from './core.js';
+import { CORE_ROWS, TODOS, todoChanges } from './core.js';
 
 /** One process's `core.merge` measurement. */
 export interface CoreMergeTiming {
@@ -15,12 +15,12 @@ export interface CoreMergeTiming {
 }
 
 /**
- * Times merging 100k column changes (25k rows) into an empty memory replica against a bare
+ * Times merging the column changes of {@link CORE_ROWS} rows (4 each) into an empty memory replica against a bare
  * `Map.set` loop storing the same values under the same cell identities, keys computed before
  * timing.
  */
 export async function measureCoreMerge(rounds: number): Promise<CoreMergeTiming> {
-  const cells = todoChanges(25_000).filter((change) => change.column !== null);
+  const cells = todoChanges(CORE_ROWS).filter((change) => change.column !== null);
   const cellKeys = cells.map(
     (change) => `${change.table}\u0000${primaryKeyString(change.pk)}\u0000${change.column}`,
   );

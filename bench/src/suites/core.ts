@@ -49,7 +49,7 @@ function plain(change: Change): unknown {
 
 const execFileAsync = promisify(execFile);
 
-// core.merge's ratio is steady within a process but moves between processes (0.23-0.38 seen,
+// core.merge's ratio is steady within a process but moves between processes (0.23-0.45 seen,
 // mostly with the Map.set baseline's speed), so it is measured in this many fresh processes and
 // the median process reported; see docs/benchmarks.md.
 const MERGE_PROCESSES = 5;
@@ -81,11 +81,15 @@ async function coreMergeAcrossProcesses(rounds: number): Promise<BenchResult> {
   };
 }
 
+/**
+ * Rows of the core suites, in quick mode too: at a few thousand rows the JIT, not the merge or
+ * the codec, dominates.
+ */
+export const CORE_ROWS = 25_000;
+
 /** `core.merge` and the codec suites. */
 export async function coreSuite(context: SuiteContext): Promise<BenchResult[]> {
-  // The same size in quick mode: at a few thousand rows the JIT, not the merge, dominates.
-  const rows = 25_000;
-  const all = todoChanges(rows);
+  const all = todoChanges(CORE_ROWS);
   // Many rounds even in quick mode: one round costs ~0.1 s.
   const rounds = context.quick ? 15 : 21;
   const results: BenchResult[] = [await coreMergeAcrossProcesses(rounds)];
