@@ -90,7 +90,18 @@ describe('offsync CLI', () => {
     for (const operation of ['insert', 'update', 'delete'])
       await offsync('policy', 'set', 'app', 'todos', operation, 'true');
     const token = (
-      await offsync('token', 'issue', '--sub', 'alice', '--ttl', '15m', '--claim', 'tenant=acme')
+      await offsync(
+        'token',
+        'issue',
+        '--sub',
+        'alice',
+        '--db',
+        'app',
+        '--ttl',
+        '15m',
+        '--claim',
+        'tenant=acme',
+      )
     ).stdout.trim();
     expect(token.split('.')).toHaveLength(3);
     const local = join(dir, 'local.db');

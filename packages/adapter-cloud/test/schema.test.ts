@@ -17,7 +17,6 @@ import {
   decodeServerMessage,
   encodeChangeset,
   encodeMessage,
-  PROTOCOL_VERSION,
   type ServerMessage,
   SyncClient,
   type Transport,
@@ -25,6 +24,7 @@ import {
 } from '@offsync/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { helloMessage } from './support/hello-message.js';
 
 // Schema negotiation through the real server: a client table that differs from the server's is
 // refused by name with the difference named, a table the server does not sync is refused by
@@ -159,22 +159,6 @@ function ids(replica: NodeReplica, table: string): string[] {
 
 function serverIds(database: string, table: string): string[] {
   return ids(server.store.open(database).replica, table);
-}
-
-function hello(replica: NodeReplica, credential: string): ClientMessage {
-  return {
-    type: 'hello',
-    id: 1,
-    protocol: PROTOCOL_VERSION,
-    site: replica.site,
-    token: credential,
-    schemas: Object.fromEntries(
-      replica.syncedTables().map((table) => {
-        const info = replica.tableInfo(table);
-        return [table, { canonical: info.canonical, fingerprint: info.fingerprint }];
-      }),
-    ),
-  };
 }
 
 async function postPush(
@@ -326,7 +310,7 @@ describe('pushes that bypass negotiation', () => {
           results.push(await postPush(db, credential, replica.site, changeset));
       } else {
         const transport = transportFor(db, 'ws');
-        expect((await transport.request(hello(replica, credential))).type).toBe('welcome');
+        expect((await transport.request(helloMessage(replica, credential))).type).toBe('welcome');
         results = [];
         for (const [changeset] of cases) {
           const message = await transport.request({

@@ -15,7 +15,10 @@ import { sqlValueArbitrary } from './value-arbitraries.js';
 
 const VALUES_SQL =
   'CREATE TABLE vals(id TEXT PRIMARY KEY NOT NULL, v, i INTEGER, r REAL, t TEXT, b BLOB)';
-const SELECT = 'SELECT v, i, r, t, b FROM vals WHERE id = ?';
+// The decoded values (exact for every class but TEXT) beside the stored bytes of each (exact for
+// TEXT, which a driver reads with U+FFFD where the bytes are not UTF-8).
+const SELECT =
+  'SELECT v, i, r, t, b, typeof(v), hex(v), typeof(i), hex(i), typeof(r), hex(r), typeof(t), hex(t), typeof(b), hex(b) FROM vals WHERE id = ?';
 const INSERT = 'INSERT INTO vals(id, v, i, r, t, b) VALUES (?, ?, ?, ?, ?, ?)';
 
 /** Schemas whose fingerprints must not depend on the binding (defaults, types, collations). */

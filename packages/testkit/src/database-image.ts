@@ -1,5 +1,6 @@
-import { quoteIdentifier, type SqliteReplica } from '@offsync/core';
-import { showSqlValue, toHex } from './show-value.js';
+import type { SqliteReplica } from '@offsync/core';
+import { exactRows } from './exact-rows.js';
+import { toHex } from './show-value.js';
 
 /**
  * Everything a replica's database holds, in a form `toEqual` compares exactly: the replica's
@@ -20,7 +21,7 @@ export interface DatabaseImage {
   readonly dump: string;
   /** `type name (tbl_name): sql` of every schema object, sorted. */
   readonly schema: readonly string[];
-  /** Per table, its rows shown exactly ({@link showSqlValue}), sorted. */
+  /** Per table, its rows shown by their stored bytes ({@link exactRows}), sorted. */
   readonly tables: Readonly<Record<string, readonly string[]>>;
 }
 
@@ -48,10 +49,8 @@ export function databaseImage(replica: SqliteReplica): DatabaseImage {
   const tables: Record<string, readonly string[]> = {};
   for (const [type, name] of objects) {
     if (type !== 'table') continue;
-    tables[String(name)] = replica.driver
-      .prepare(`SELECT * FROM ${quoteIdentifier(String(name))}`)
-      .all()
-      .map((row) => row.map(showSqlValue).join(' | '))
+    tables[String(name)] = exactRows(replica.driver, String(name))
+      .map((row) => row.join(' | '))
       .sort();
   }
   return { version, dump, schema, tables };

@@ -6,6 +6,7 @@ import { describeAlter } from './suites/alter.js';
 import { describeCapture } from './suites/capture.js';
 import { describeDirectApply } from './suites/direct-apply.js';
 import { describeDriverBasics } from './suites/driver-basics.js';
+import { describeEqualStamps } from './suites/equal-stamps.js';
 import { describeLaws } from './suites/laws.js';
 import { describeMergeSemantics } from './suites/merge-semantics.js';
 import { describePaging } from './suites/paging.js';
@@ -14,6 +15,7 @@ import { describePersistence } from './suites/persistence.js';
 import { describeRefusals } from './suites/refusals.js';
 import { describeSchemaChecks } from './suites/schema-checks.js';
 import { describeValueRoundTrips } from './suites/value-round-trips.js';
+import { describeWriteTime } from './suites/write-time.js';
 
 /**
  * Registers the conformance suite of a SQLite driver with vitest: the driver contract itself,
@@ -52,6 +54,8 @@ export function runDriverConformance(
     describeSchemaChecks(harness, resolved);
     describeCapture(harness, resolved);
     describeMergeSemantics(harness, resolved);
+    describeEqualStamps(harness, resolved);
+    describeWriteTime(harness, resolved);
     describeDirectApply(harness, resolved);
     describeRefusals(harness, resolved);
     describeAlter(harness, resolved);

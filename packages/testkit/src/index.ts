@@ -13,6 +13,7 @@ export {
 export { runCrossDriverConformance } from './cross-driver-conformance.js';
 export { type DatabaseImage, databaseImage } from './database-image.js';
 export { runDriverConformance } from './driver-conformance.js';
+export { exactRows } from './exact-rows.js';
 export { thrownBy } from './expect-error.js';
 export type { DriverFixture, DriverSetup } from './fixture.js';
 export { Harness, type PeerOptions } from './harness.js';

@@ -1,6 +1,6 @@
 import type { SqliteDriver, SqliteReplica, SqlValue } from '@offsync/core';
+import { exactRows } from './exact-rows.js';
 import type { ManualEnv } from './manual-env.js';
-import { showRows } from './show-value.js';
 
 /**
  * A replica under test with its connection and manual clock, and the app's side of it: plain SQL
@@ -47,7 +47,6 @@ export function makePeer(replica: SqliteReplica, env: ManualEnv): Peer {
     exec: (sql) => driver.exec(sql),
     run: (sql, params = []) => driver.prepare(sql).run(params),
     all: (sql, params = []) => driver.prepare(sql).all(params),
-    rows: (table, orderBy = '1') =>
-      showRows(driver.prepare(`SELECT * FROM ${table} ORDER BY ${orderBy}`).all()),
+    rows: (table, orderBy = '1') => exactRows(driver, table, orderBy),
   };
 }

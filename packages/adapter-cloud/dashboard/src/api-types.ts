@@ -46,6 +46,8 @@ export interface DeviceInfo {
   readonly pending: number;
   readonly bytesUp: number;
   readonly bytesDown: number;
+  /** Pushed rows the server did not keep (refused, or superseded by a later life). */
+  readonly refusals: number;
   readonly connected: boolean;
 }
 
@@ -55,6 +57,7 @@ export interface MetricPoint {
   readonly bytesUp: number;
   readonly bytesDown: number;
   readonly changesMerged: number;
+  readonly rowsRefused: number;
 }
 
 /** `GET /databases/:db/metrics`. */
@@ -63,6 +66,7 @@ export interface Metrics {
     readonly bytesUp: number;
     readonly bytesDown: number;
     readonly changesMerged: number;
+    readonly rowsRefused: number;
   };
   readonly series: readonly MetricPoint[];
 }

@@ -52,6 +52,7 @@ export function devicesTab(view: View, database: string): HTMLElement {
                 h('th', { scope: 'col' }, 'Last seen'),
                 h('th', { scope: 'col' }, 'Last sync'),
                 h('th', { scope: 'col', class: 'num' }, 'Pending changes'),
+                h('th', { scope: 'col', class: 'num' }, 'Rows refused'),
                 h('th', { scope: 'col', class: 'num' }, 'Bytes up'),
                 h('th', { scope: 'col', class: 'num' }, 'Bytes down'),
               ),
@@ -89,6 +90,7 @@ function row(device: DeviceInfo, now: number): HTMLElement {
       device.lastSync === undefined ? 'never' : formatAgo(device.lastSync, now),
     ),
     h('td', { class: 'num', testid: 'device-pending' }, formatCount(device.pending)),
+    h('td', { class: 'num', testid: 'device-refusals' }, formatCount(device.refusals)),
     h('td', { class: 'num', testid: 'device-bytes-up' }, formatBytes(device.bytesUp)),
     h('td', { class: 'num', testid: 'device-bytes-down' }, formatBytes(device.bytesDown)),
   );

@@ -52,6 +52,7 @@ export function metricsTab(view: View, database: string): HTMLElement {
               formatCount(metrics.totals.changesMerged),
               'metric-changes-merged',
             ),
+            total('Rows refused', formatCount(metrics.totals.rowsRefused), 'metric-rows-refused'),
           ),
           h('p', { class: 'muted' }, 'Totals since the database was created; charts per minute.'),
           chart({
@@ -81,6 +82,11 @@ export function metricsTab(view: View, database: string): HTMLElement {
                 label: 'Changes merged',
                 values: metrics.series.map((p) => p.changesMerged),
                 className: 'series-merged',
+              },
+              {
+                label: 'Rows refused',
+                values: metrics.series.map((p) => p.rowsRefused),
+                className: 'series-refused',
               },
             ],
             kind: 'bar',

@@ -228,4 +228,29 @@ describe('ApiKeyStore', () => {
     await expect(store.register('osk_admin_nope', 'x')).rejects.toBeInstanceOf(AuthConfigError);
     expect(store.check(key).status).toBe('revoked');
   });
+
+  it("keeps a service key's databases across reopening, and refuses scoping an admin key", async () => {
+    const path = join(await tempDir(), 'api-keys.json');
+    const store = await openStore(path);
+    const { id, key } = await store.create('service', 'billing worker', {
+      databases: ['billing', 'audit'],
+    });
+    const reopened = await openStore(path);
+    expect(reopened.verify(key)).toEqual({
+      kind: 'service',
+      keyId: id,
+      label: 'billing worker',
+      databases: ['billing', 'audit'],
+    });
+    await expect(store.create('admin', 'ops', { databases: ['billing'] })).rejects.toBeInstanceOf(
+      AuthConfigError,
+    );
+    await expect(store.create('service', 'x', { databases: [] })).rejects.toBeInstanceOf(
+      AuthConfigError,
+    );
+    await expect(store.create('service', 'x', { databases: ['../etc'] })).rejects.toBeInstanceOf(
+      AuthConfigError,
+    );
+    expect(store.list()).toHaveLength(1);
+  });
 });

@@ -25,6 +25,11 @@ export interface ApiKeyInfo {
   readonly createdAt: string;
   /** When the key was revoked (ISO 8601, UTC); absent while it is active. */
   readonly revokedAt?: string;
+  /**
+   * The databases a service key may sync (see {@link checkDatabaseBinding}); absent: every
+   * database. Admin keys are never scoped: they administer the whole server.
+   */
+  readonly databases?: readonly string[];
 }
 
 /**
@@ -99,6 +104,8 @@ export class ApiKeyFileError extends OffsyncError {
 const FILE_VERSION = 1;
 const ID_BYTES = 8;
 const HASH_TEXT = /^[A-Za-z0-9_-]{43}$/;
+/** The central store's database names (kept in step with `central-store.ts`). */
+const DATABASE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 
 interface Entry {
   readonly info: ApiKeyInfo;
@@ -153,17 +160,33 @@ export class ApiKeyStore {
   }
 
   /**
-   * Creates a key with a new random value. The plaintext is returned here and never again.
+   * Creates a key with a new random value. The plaintext is returned here and never again. A
+   * service key may be limited to some databases (`options.databases`); it is then refused
+   * (403 `wrong-database`) on every other.
    *
    * @example
    * ```ts
    * const { id, key } = await store.create('admin', 'alice laptop');
+   * await store.create('service', 'billing worker', { databases: ['billing'] });
    * ```
    */
-  create(role: ApiKeyRole, label: string): Promise<CreatedApiKey> {
+  create(
+    role: ApiKeyRole,
+    label: string,
+    options: { readonly databases?: readonly string[] } = {},
+  ): Promise<CreatedApiKey> {
     return this.#serial(async () => {
+      const databases = options.databases;
+      if (databases !== undefined) {
+        if (role !== 'service')
+          throw new AuthConfigError('only service keys can be limited to databases');
+        if (databases.length === 0 || databases.some((name) => !DATABASE_NAME.test(name)))
+          throw new AuthConfigError(
+            'databases must list one or more database names (letters, digits, - and _)',
+          );
+      }
       const key = generateApiKey(role, this.#env);
-      const info = await this.#add(key, role, label);
+      const info = await this.#add(key, role, label, databases);
       return { id: info.id, key };
     });
   }
@@ -224,9 +247,12 @@ export class ApiKeyStore {
     if (apiKeyRole(key) === undefined) return { status: 'malformed' };
     const entry = this.#find(hashApiKey(key));
     if (entry === undefined) return { status: 'unknown' };
-    const { id, role, label, revokedAt } = entry.info;
+    const { id, role, label, revokedAt, databases } = entry.info;
     if (revokedAt !== undefined) return { status: 'revoked', keyId: id };
-    return { status: 'valid', principal: { kind: role, keyId: id, label } };
+    return {
+      status: 'valid',
+      principal: { kind: role, keyId: id, label, ...(databases ? { databases } : {}) },
+    };
   }
 
   /**
@@ -276,12 +302,18 @@ export class ApiKeyStore {
     return found;
   }
 
-  async #add(key: string, role: ApiKeyRole, label: string): Promise<ApiKeyInfo> {
+  async #add(
+    key: string,
+    role: ApiKeyRole,
+    label: string,
+    databases?: readonly string[],
+  ): Promise<ApiKeyInfo> {
     const info: ApiKeyInfo = Object.freeze({
       id: this.#newId(),
       role,
       label,
       createdAt: this.#timestamp(),
+      ...(databases ? { databases: Object.freeze([...databases]) } : {}),
     });
     await this.#commit([...this.#entries, { info, hash: hashApiKey(key) }]);
     return info;
@@ -351,7 +383,7 @@ async function readKeyFile(path: string): Promise<readonly Entry[]> {
 
 function parseEntry(raw: unknown): Entry | undefined {
   if (!isRecord(raw)) return undefined;
-  const { id, role, label, createdAt, revokedAt, hash } = raw;
+  const { id, role, label, createdAt, revokedAt, hash, databases } = raw;
   if (
     typeof id !== 'string' ||
     (role !== 'admin' && role !== 'service') ||
@@ -359,15 +391,23 @@ function parseEntry(raw: unknown): Entry | undefined {
     typeof createdAt !== 'string' ||
     (revokedAt !== undefined && typeof revokedAt !== 'string') ||
     typeof hash !== 'string' ||
-    !HASH_TEXT.test(hash)
+    !HASH_TEXT.test(hash) ||
+    (databases !== undefined &&
+      (role !== 'service' ||
+        !Array.isArray(databases) ||
+        databases.length === 0 ||
+        !databases.every((name) => typeof name === 'string' && DATABASE_NAME.test(name))))
   ) {
     return undefined;
   }
-  const info: ApiKeyInfo = Object.freeze(
-    revokedAt === undefined
-      ? { id, role, label, createdAt }
-      : { id, role, label, createdAt, revokedAt },
-  );
+  const info: ApiKeyInfo = Object.freeze({
+    id,
+    role,
+    label,
+    createdAt,
+    ...(revokedAt === undefined ? {} : { revokedAt }),
+    ...(databases === undefined ? {} : { databases: Object.freeze([...(databases as string[])]) }),
+  });
   return { info, hash: Buffer.from(hash, 'base64url') };
 }
 

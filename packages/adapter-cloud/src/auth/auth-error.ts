@@ -1,8 +1,9 @@
 import { OffsyncError } from '@offsync/core';
 
 /**
- * Why a request was refused. Every code but `forbidden` means "who you are could not be
- * established" (HTTP 401); `forbidden` means "you are known but may not do this" (HTTP 403).
+ * Why a request was refused. Every code but `forbidden` and `wrong-database` means "who you are
+ * could not be established" (HTTP 401); those two mean "you are known but may not do this" (HTTP
+ * 403): a token bound to one database is a valid credential, just not for another database.
  *
  * @example
  * ```ts
@@ -19,6 +20,7 @@ export type AuthErrorCode =
   | 'wrong-issuer'
   | 'unknown-key'
   | 'revoked'
+  | 'wrong-database'
   | 'forbidden';
 
 // Fixed texts: a refusal goes back to whoever presented the credential, so the message never
@@ -34,6 +36,7 @@ const DEFAULT_MESSAGES: Readonly<Record<AuthErrorCode, string>> = {
   'wrong-issuer': 'the token was issued by an untrusted issuer',
   'unknown-key': 'the credential is not recognised',
   revoked: 'the credential has been revoked',
+  'wrong-database': 'the token was issued for another database',
   forbidden: 'this credential may not perform this operation',
 };
 
@@ -55,13 +58,13 @@ export class AuthError extends OffsyncError {
   readonly type = 'AuthError';
   /** What was wrong with the credential. */
   readonly code: AuthErrorCode;
-  /** The HTTP status to answer with: 403 for `forbidden`, 401 otherwise. */
+  /** The HTTP status to answer with: 403 for `forbidden` and `wrong-database`, 401 otherwise. */
   readonly status: 401 | 403;
 
   constructor(code: AuthErrorCode, message: string = DEFAULT_MESSAGES[code], cause?: unknown) {
     super(message);
     this.code = code;
-    this.status = code === 'forbidden' ? 403 : 401;
+    this.status = code === 'forbidden' || code === 'wrong-database' ? 403 : 401;
     if (cause !== undefined) {
       Object.defineProperty(this, 'cause', { value: cause, enumerable: false, writable: true });
     }

@@ -9,6 +9,11 @@ export {
 } from './api-key-store.js';
 export { AuthConfigError, AuthError, type AuthErrorCode } from './auth-error.js';
 export { Authenticator, type AuthenticatorOptions, readCredential } from './authenticator.js';
+export {
+  checkDatabaseBinding,
+  DATABASE_AUDIENCE_PREFIX,
+  databaseAudience,
+} from './database-binding.js';
 export { type DevTokenOptions, issueDevToken } from './dev-token.js';
 export { type EnsureAdminKeyOptions, ensureAdminKey } from './ensure-admin-key.js';
 export {
@@ -18,5 +23,9 @@ export {
   requireAdmin,
   type UserPrincipal,
 } from './principal.js';
-export { TokenVerifier, type TokenVerifierOptions } from './token-verifier.js';
+export {
+  DEFAULT_CLOCK_LEEWAY_SECONDS,
+  TokenVerifier,
+  type TokenVerifierOptions,
+} from './token-verifier.js';
 export { parseTtl, TtlParseError } from './ttl.js';

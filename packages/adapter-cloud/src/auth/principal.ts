@@ -26,6 +26,8 @@ export interface ApiKeyPrincipal {
   readonly keyId: string;
   /** The label given when the key was created. */
   readonly label: string;
+  /** For a service key limited to some databases: those; absent means every database. */
+  readonly databases?: readonly string[];
 }
 
 /**

@@ -36,8 +36,16 @@ export interface TokenVerifierOptions {
   readonly env?: Pick<Env, 'now'>;
 }
 
-/** Default leeway for `exp`/`nbf`: covers ordinary skew between an identity provider and us. */
-const DEFAULT_CLOCK_TOLERANCE_SECONDS = 30;
+/**
+ * Default leeway for `exp`/`nbf`, in seconds: covers ordinary skew between an identity provider
+ * and the server. The server setting `jwt.clockLeewaySeconds` (CLI `--clock-leeway`) overrides it.
+ *
+ * @example
+ * ```ts
+ * const leewayMs = DEFAULT_CLOCK_LEEWAY_SECONDS * 1000; // 30000
+ * ```
+ */
+export const DEFAULT_CLOCK_LEEWAY_SECONDS = 30;
 /** Longer than any real access token; refused before any parsing work. */
 const MAX_TOKEN_LENGTH = 16 * 1024;
 const MIN_HS256_SECRET_BYTES = 32;
@@ -106,7 +114,7 @@ export class TokenVerifier {
         'no token key source configured: set hs256Secret, rs256PublicKey or jwksPath',
       );
     }
-    const tolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
+    const tolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_LEEWAY_SECONDS;
     if (!Number.isFinite(tolerance) || tolerance < 0) {
       throw new AuthConfigError('clockToleranceSeconds must be a finite number ≥ 0');
     }

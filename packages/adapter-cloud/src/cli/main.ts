@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openReplica } from '@offsync/adapter-node';
 import { OffsyncError } from '@offsync/core';
-import { issueDevToken, parseTtl } from '../auth/index.js';
+import { databaseAudience, issueDevToken, parseTtl } from '../auth/index.js';
 import { connectNode } from '../node-connect.js';
 import { startServer } from '../server/server.js';
 import { loadServerConfig } from '../server/server-config.js';
@@ -15,14 +15,14 @@ import { ProgressBar } from './progress.js';
 
 const USAGE = `offsync — local-first sync for SQLite
 
-  offsync serve [--data ./data] [--port 8787] [--host 127.0.0.1] [--admin-key KEY]
+  offsync serve [--data ./data] [--port 8787] [--host 127.0.0.1] [--admin-key KEY] [--clock-leeway 30]
   offsync db create <name> [--schema file.sql]
   offsync db list
   offsync table list <db>
   offsync table enable <db> <table> [--allow-integer-primary-key]
   offsync table disable <db> <table>
   offsync policy set <db> <table> <select|insert|update|delete> <expression | null>
-  offsync token issue --sub <user> [--ttl 1h] [--claim key=value ...]
+  offsync token issue --sub <user> --db <name> [--ttl 1h] [--claim key=value ...]
   offsync status
   offsync inspect <payload-file>
   offsync sync --db <name> --file <local.db> --token <jwt> [--schema file.sql] [--table t ...]
@@ -42,6 +42,7 @@ const { values, positionals } = parseArgs({
     url: { type: 'string' },
     key: { type: 'string' },
     'admin-key': { type: 'string' },
+    'clock-leeway': { type: 'string' },
     schema: { type: 'string' },
     sub: { type: 'string' },
     ttl: { type: 'string' },
@@ -66,6 +67,14 @@ function adminKey(): string {
   throw new UsageError(
     `no admin key: pass --key, set OFFSYNC_ADMIN_KEY, or run from the folder holding ${file}`,
   );
+}
+
+function wholeNumber(text: string, flag: string, max: number): number {
+  if (!/^\d+$/.test(text) || Number(text) > max)
+    throw new UsageError(
+      `${flag} takes a whole number from 0 to ${max}, not ${JSON.stringify(text)}`,
+    );
+  return Number(text);
 }
 
 function need(value: string | undefined, what: string): string {
@@ -105,18 +114,29 @@ async function main(): Promise<void> {
         '..',
         'dashboard-dist',
       );
+      const leeway = values['clock-leeway'];
       const server = await startServer({
         dataDir,
-        port: Number(values.port ?? 8787),
+        port: wholeNumber(values.port ?? '8787', '--port', 65_535),
         host: values.host ?? '127.0.0.1',
         ...(values['admin-key'] ? { adminKey: values['admin-key'] } : {}),
+        ...(leeway === undefined
+          ? {}
+          : { clockLeewaySeconds: wholeNumber(leeway, '--clock-leeway', 86_400) }),
         ...(existsSync(dashboardDir) ? { dashboardDir } : {}),
       });
       if (server.generatedAdminKey) {
+        // Shown before it is saved: if saving fails, the key is still in the output, never lost.
         const file = join(dataDir, 'admin.key');
-        writeFileSync(file, `${server.generatedAdminKey}\n`, { mode: 0o600 });
-        chmodSync(file, 0o600);
-        console.log(`admin key (also saved to ${file}): ${server.generatedAdminKey}`);
+        console.log(`admin key (saved to ${file}): ${server.generatedAdminKey}`);
+        try {
+          writeFileSync(file, `${server.generatedAdminKey}\n`, { mode: 0o600 });
+          chmodSync(file, 0o600);
+        } catch (error) {
+          console.error(
+            `offsync: could not save the admin key to ${file} (${error instanceof Error ? error.message : String(error)}); keep the key shown above`,
+          );
+        }
       }
       console.log(
         `offsync serving ${dataDir} on ${server.url} (dashboard: ${server.url}/dashboard/)`,
@@ -242,6 +262,8 @@ async function main(): Promise<void> {
           sub: need(values.sub, '--sub'),
           ttlSeconds: parseTtl(values.ttl ?? '1h'),
           claims,
+          // Bound to one database: the same token is refused on every other database.
+          audience: databaseAudience(need(values.db, '--db')),
         }),
       );
       return;

@@ -108,4 +108,9 @@ export class HttpTransport implements Transport {
     this.#closed = true;
     for (const controller of this.#controllers) controller.abort();
   }
+
+  reopen(): void {
+    // Each request is its own connection: nothing to reopen but the gate.
+    this.#closed = false;
+  }
 }

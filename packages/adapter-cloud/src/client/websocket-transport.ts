@@ -84,6 +84,8 @@ export class WebSocketTransport implements Transport {
   #opening: Promise<WebSocketLike> | undefined;
   #abortOpening: ((error: TransportError) => void) | undefined;
   #closed = false;
+  /** Counts close() calls: a socket opened before the latest one belongs to a closed past. */
+  #generation = 0;
 
   constructor(options: WebSocketTransportOptions) {
     const base = options.url.replace(/\/$/, '').replace(/^http/, 'ws');
@@ -125,15 +127,24 @@ export class WebSocketTransport implements Transport {
 
   close(): void {
     this.#closed = true;
+    this.#generation++;
     this.#socket?.close(1000, 'client closed');
+    this.#socket = undefined;
+    this.#opening = undefined;
     // A socket still connecting is closed when it opens; requests waiting for it fail now.
     this.#abortOpening?.(new TransportError('transport closed'));
     this.#drop('transport closed');
   }
 
+  reopen(): void {
+    // The old socket and its requests were settled by close(); the next request opens a new one.
+    this.#closed = false;
+  }
+
   #open(): Promise<WebSocketLike> {
     if (this.#closed) return Promise.reject(new TransportError('transport closed'));
     if (this.#socket && this.#socket.readyState === 1) return Promise.resolve(this.#socket);
+    const generation = this.#generation;
     this.#opening ??= new Promise<WebSocketLike>((resolve, reject) => {
       let socket: WebSocketLike;
       try {
@@ -148,6 +159,12 @@ export class WebSocketTransport implements Transport {
       this.#abortOpening = reject;
       socket.addEventListener('open', () => {
         opened = true;
+        if (generation !== this.#generation) {
+          // Closed (and perhaps reopened) while connecting: this socket is not ours any more.
+          socket.close(1000, 'client closed');
+          reject(new TransportError('transport closed'));
+          return;
+        }
         this.#opening = undefined;
         this.#abortOpening = undefined;
         if (this.#closed) {
@@ -160,6 +177,7 @@ export class WebSocketTransport implements Transport {
       });
       socket.addEventListener('message', (event) => this.#receive(event.data));
       const closed = (reason: string): void => {
+        if (generation !== this.#generation) return;
         if (this.#socket === socket) this.#socket = undefined;
         if (!opened) {
           this.#opening = undefined;
@@ -169,11 +187,18 @@ export class WebSocketTransport implements Transport {
         }
         this.#drop(reason);
       };
-      socket.addEventListener('close', (event) =>
+      socket.addEventListener('close', (event) => {
+        if (event.code === 1009 && opened && generation === this.#generation) {
+          // The server is up and refused a frame over its message limit: answer like HTTP's 413
+          // so the client sees a refusal it can act on, not `offline` and endless retries.
+          if (this.#socket === socket) this.#socket = undefined;
+          this.#refuseTooLarge(event.reason);
+          return;
+        }
         closed(
           `connection closed${event.code ? ` (${event.code}${event.reason ? `: ${event.reason}` : ''})` : ''}`,
-        ),
-      );
+        );
+      });
       socket.addEventListener('error', () => closed('connection failed'));
     });
     return this.#opening;
@@ -203,6 +228,20 @@ export class WebSocketTransport implements Transport {
     this.#pending.delete(message.id);
     clearTimeout(pending.timer);
     pending.resolve(message);
+  }
+
+  #refuseTooLarge(reason: string | undefined): void {
+    for (const [id, pending] of this.#pending) {
+      clearTimeout(pending.timer);
+      this.#pending.delete(id);
+      pending.resolve({
+        type: 'error',
+        id,
+        code: 'too-large',
+        status: 413,
+        message: `the server closed the connection (1009): a frame exceeded its message limit${reason ? ` (${reason})` : ''}`,
+      });
+    }
   }
 
   #drop(reason: string): void {

@@ -115,11 +115,37 @@ export function handleAdmin(
       return database.policies();
     }
     if (section === 'sql' && method === 'POST') {
-      database.replica.driver.exec(string(object(body), 'sql'));
+      runAdminSql(database, string(object(body), 'sql'));
       return { ok: true };
     }
   }
   throw new RequestError('not-found', 404, `no admin route ${method} /${path.join('/')}`);
+}
+
+/**
+ * Runs admin SQL all or nothing (`a; b` where `b` fails leaves `a` undone too) and answers a
+ * refusal with SQLite's own message as a 400: it is the admin's SQL, so the message is theirs to
+ * read, while a stack or file path never leaves the server.
+ */
+function runAdminSql(database: CentralDatabase, sql: string): void {
+  const driver = database.replica.driver;
+  // A savepoint rather than BEGIN: it nests, so it also holds inside a transaction the SQL opens.
+  driver.exec('SAVEPOINT offsync_admin_sql');
+  try {
+    driver.exec(sql);
+  } catch (error) {
+    try {
+      driver.exec('ROLLBACK TO offsync_admin_sql; RELEASE offsync_admin_sql');
+    } catch {
+      // The SQL ended the transaction itself (COMMIT/ROLLBACK); there is nothing left to undo.
+    }
+    throw new RequestError('sql', 400, error instanceof Error ? error.message : String(error));
+  }
+  try {
+    driver.exec('RELEASE offsync_admin_sql');
+  } catch {
+    // The SQL's own COMMIT or ROLLBACK already closed the savepoint.
+  }
 }
 
 function summary(context: AdminContext, name: string): unknown {

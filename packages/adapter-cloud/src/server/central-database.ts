@@ -2,6 +2,7 @@ import { type NodeReplica, openReplica } from '@offsync/adapter-node';
 import {
   bytesToHex,
   type Change,
+  type Changeset,
   checkSyncable,
   decodeChangeset,
   describeSchemaDifference,
@@ -31,6 +32,7 @@ import {
   visibleKeys,
 } from '../rls/index.js';
 import { DeviceRegistry } from './device-registry.js';
+import { checkPushSchema, checkPushSites } from './push-check.js';
 import { SentRows } from './sent-rows.js';
 
 /**
@@ -82,7 +84,7 @@ export interface Negotiation {
  *
  * @example
  * ```ts
- * const result = database.push(principal, site, upTo, bytes);
+ * const result = database.push(principal, bytes, { site, negotiated });
  * ```
  */
 export interface PushOutcome {
@@ -96,6 +98,26 @@ export interface PushOutcome {
   readonly evictions: Eviction[];
   /** Rows changed. */
   readonly rows: number;
+}
+
+/**
+ * The pages of a multi-page push unit staged so far (nothing of it is applied before its last
+ * page arrives). Kept with the WebSocket session, or by site for HTTP.
+ *
+ * @example
+ * ```ts
+ * const unit: StagedUnit = { next: 1, changes: decoded.changes, fingerprints: {}, bytes: 1024 };
+ * ```
+ */
+export interface StagedUnit {
+  /** The `part` the next page must carry. */
+  readonly next: number;
+  /** The staged changes, in page order. */
+  readonly changes: readonly Change[];
+  /** The fingerprints the pages named. */
+  readonly fingerprints: Readonly<Record<string, string>>;
+  /** Encoded bytes received so far. */
+  readonly bytes: number;
 }
 
 /**
@@ -115,6 +137,8 @@ export interface PullPage {
   readonly cursor: number;
   /** More pages follow. */
   readonly hasMore: boolean;
+  /** The page ends inside one push's changes: the client applies it with the next pages. */
+  readonly continues: boolean;
 }
 
 /**
@@ -163,6 +187,13 @@ export class CentralDatabase {
   readonly devices: DeviceRegistry;
   /** Rows each device holds under row-level security. */
   readonly #sent: SentRows;
+  /**
+   * The tables each device's latest hello agreed on, by site. In memory: after a restart a
+   * device's pushes are still checked against the schema itself, just not against its hello.
+   */
+  readonly #negotiated = new Map<string, ReadonlySet<string>>();
+  /** Multi-page push units staged over HTTP, by site and unit name (a WebSocket keeps its own). */
+  readonly stagedUnits = new Map<string, Map<string, StagedUnit>>();
   #policies: PolicySet;
 
   private constructor(name: string, replica: NodeReplica) {
@@ -171,6 +202,11 @@ export class CentralDatabase {
     this.devices = new DeviceRegistry(replica.driver);
     this.#sent = new SentRows(replica.driver);
     this.#policies = readPolicies(replica.driver);
+    // The server's sequence ranges of each push (one transaction): pull pages must not end
+    // inside one, or another device would see part of a client's transaction.
+    replica.driver.exec(
+      'CREATE TABLE IF NOT EXISTS offsync_server_units(first INTEGER PRIMARY KEY, last INTEGER NOT NULL)',
+    );
   }
 
   /** Opens (or creates) the database file at `path`. */
@@ -281,11 +317,26 @@ export class CentralDatabase {
    * insert and update policies on the row after. One refusal rolls the whole batch back and the
    * refusals come back with the server's state of those rows.
    */
-  push(principal: Principal, changeset: Uint8Array): PushOutcome {
+  push(
+    principal: Principal,
+    changeset: Uint8Array,
+    options: {
+      /** The pushing device's site: every change must be stamped by it. */
+      readonly site?: string;
+      /** The tables the device's hello agreed on, when the server knows that hello. */
+      readonly negotiated?: ReadonlySet<string>;
+    } = {},
+  ): PushOutcome {
     const claims = claimsOf(principal);
     const decoded = decodeChangeset(changeset);
+    // Checked whatever the message claims, before anything is applied: the hello's verdict is
+    // advisory for an honest client, not a guarantee about what a dishonest one sends.
+    if (options.site !== undefined) checkPushSites(decoded.changes, options.site);
+    checkPushSchema(this.replica, decoded, options.negotiated);
+    const before = this.version;
     if (claims === undefined) {
       const result = this.replica.applyChanges(decoded);
+      this.#recordUnit(before);
       return {
         accepted: true,
         refusals: [],
@@ -305,6 +356,7 @@ export class CentralDatabase {
           },
         },
       });
+      this.#recordUnit(before);
       // A row the device created under a key the server holds in a later life (deleted before the
       // device ever saw it) loses, and no pull would tell the device: send the server's state back.
       const lost = this.#lostLives(decoded.changes, changed);
@@ -351,6 +403,7 @@ export class CentralDatabase {
         evictions: [],
         cursor: Math.max(cursor, this.version),
         hasMore: false,
+        continues: false,
       };
     }
     // `since` is where the client's run of pages began: rows come in order of their latest
@@ -409,7 +462,30 @@ export class CentralDatabase {
       evictions,
       cursor: page.cursor,
       hasMore: page.hasMore,
+      continues: page.hasMore && this.#insideUnit(page.cursor),
     };
+  }
+
+  /**
+   * Checks a push page before it is staged, as {@link push} will check the whole unit: a bad page
+   * is refused at once rather than after the client sent the rest.
+   */
+  checkPush(
+    changeset: Changeset,
+    options: { readonly site?: string; readonly negotiated?: ReadonlySet<string> } = {},
+  ): void {
+    if (options.site !== undefined) checkPushSites(changeset.changes, options.site);
+    checkPushSchema(this.replica, changeset, options.negotiated);
+  }
+
+  /** Records the tables a device's hello agreed on; its pushes may write only those. */
+  rememberNegotiation(site: string, tables: readonly string[]): void {
+    this.#negotiated.set(site, new Set(tables));
+  }
+
+  /** The tables a device's latest hello (since the server started) agreed on. */
+  negotiatedTables(site: string): ReadonlySet<string> | undefined {
+    return this.#negotiated.get(site);
   }
 
   /** Forgets which rows a device holds: it is dropping its synced rows to resync. */
@@ -420,6 +496,22 @@ export class CentralDatabase {
   /** Closes the file. */
   close(): void {
     this.replica.close();
+  }
+
+  /** Notes the sequences one push took (after `before`), when it took more than one. */
+  #recordUnit(before: number): void {
+    if (this.version > before + 1)
+      this.replica.driver
+        .prepare('INSERT OR REPLACE INTO offsync_server_units(first, last) VALUES (?, ?)')
+        .run([before + 1, this.version]);
+  }
+
+  /** Whether a page ending at server sequence `cursor` ends inside one push's changes. */
+  #insideUnit(cursor: number): boolean {
+    const unit = this.replica.driver
+      .prepare('SELECT last FROM offsync_server_units WHERE first <= ? ORDER BY first DESC LIMIT 1')
+      .all([cursor])[0];
+    return unit !== undefined && Number(unit[0]) > cursor;
   }
 
   #visible(changes: readonly Change[], claims: Readonly<Record<string, unknown>>): Set<string> {

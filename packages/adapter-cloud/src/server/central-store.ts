@@ -1,10 +1,12 @@
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { OffsyncError } from '@offsync/core';
 import { CentralDatabase } from './central-database.js';
 
 /**
- * A database name that is not allowed, or a database that does not exist / already exists.
+ * A database name that is not allowed, a database that does not exist / already exists, or a
+ * schema that SQLite refused when the database was created (nothing is created then).
  *
  * @example
  * ```ts
@@ -13,21 +15,31 @@ import { CentralDatabase } from './central-database.js';
  */
 export class DatabaseError extends OffsyncError {
   readonly type = 'DatabaseError';
-  /** `invalid-name`, `not-found` or `exists`. */
-  readonly code: 'invalid-name' | 'not-found' | 'exists';
+  /** `invalid-name`, `not-found`, `exists` or `invalid-schema`. */
+  readonly code: 'invalid-name' | 'not-found' | 'exists' | 'invalid-schema';
   /** The database name. */
   readonly database: string;
+  /** For `invalid-schema`: SQLite's own message (no stack, no file path). */
+  readonly detail: string | undefined;
 
-  constructor(code: 'invalid-name' | 'not-found' | 'exists', database: string) {
+  constructor(
+    code: 'invalid-name' | 'not-found' | 'exists' | 'invalid-schema',
+    database: string,
+    detail?: string,
+  ) {
     const text = {
       'invalid-name':
         'is not a valid database name (letters, digits, - and _, at most 63, starting with a letter or digit)',
       'not-found': 'does not exist',
       exists: 'already exists',
+      'invalid-schema': 'was not created: its schema failed',
     }[code];
-    super(`database ${JSON.stringify(database)} ${text}`);
+    super(
+      `database ${JSON.stringify(database)} ${text}${detail === undefined ? '' : `: ${detail}`}`,
+    );
     this.code = code;
     this.database = database;
+    this.detail = detail;
   }
 }
 
@@ -44,7 +56,10 @@ export class DatabaseError extends OffsyncError {
 export interface CentralStore {
   /** Database names, sorted. */
   list(): string[];
-  /** Creates a database, optionally running schema SQL in it. */
+  /**
+   * Creates a database, optionally running schema SQL in it: all or nothing. A schema SQLite
+   * refuses throws {@link DatabaseError} `invalid-schema` and leaves no database behind.
+   */
   create(name: string, schemaSql?: string): CentralDatabase;
   /** Opens an existing database (cached). Throws {@link DatabaseError} `not-found`. */
   open(name: string): CentralDatabase;
@@ -88,8 +103,32 @@ export class SqliteCentralStore implements CentralStore {
   create(name: string, schemaSql?: string): CentralDatabase {
     this.#check(name);
     if (existsSync(this.#path(name))) throw new DatabaseError('exists', name);
-    const database = CentralDatabase.open(name, this.#path(name));
-    if (schemaSql) database.replica.driver.exec(schemaSql);
+    // Built under a name list() ignores and renamed into place once complete, so neither a bad
+    // schema nor a crash half way leaves a database that exists (a retry would get 409) but is
+    // not what was asked for.
+    const building = join(this.#dir, `.${name}.${randomBytes(6).toString('hex')}.creating`);
+    try {
+      const draft = CentralDatabase.open(name, building);
+      try {
+        if (schemaSql) draft.replica.driver.exec(schemaSql);
+        // Folds the WAL into the file and removes it, so the one rename below moves everything
+        // (opening the database again puts it back in WAL mode).
+        draft.replica.driver.exec('PRAGMA journal_mode = DELETE');
+      } catch (error) {
+        throw new DatabaseError(
+          'invalid-schema',
+          name,
+          error instanceof Error ? error.message : String(error),
+        );
+      } finally {
+        draft.close();
+      }
+      renameSync(building, this.#path(name));
+    } catch (error) {
+      for (const suffix of ['', '-wal', '-shm']) rmSync(`${building}${suffix}`, { force: true });
+      throw error;
+    }
+    const database = CentralDatabase.open(name, this.#path(name), { create: false });
     this.#open.set(name, database);
     return database;
   }

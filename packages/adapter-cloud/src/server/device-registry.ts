@@ -29,6 +29,8 @@ export interface DeviceInfo {
   readonly bytesDown: number;
   /** Scope (claims and policies) it last synced under. */
   readonly scope: string | undefined;
+  /** Rows of its pushes the server did not keep (refused by a policy or schema, or superseded). */
+  readonly refusals: number;
 }
 
 /**
@@ -48,6 +50,8 @@ export interface MetricPoint {
   readonly bytesDown: number;
   /** Rows changed by merges. */
   readonly changesMerged: number;
+  /** Pushed rows the server did not keep (refused, or superseded by a later life). */
+  readonly rowsRefused: number;
 }
 
 type MutableDevice = { -readonly [K in keyof DeviceInfo]: DeviceInfo[K] };
@@ -84,13 +88,28 @@ export class DeviceRegistry {
         changes_merged INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS offsync_server_config(key TEXT PRIMARY KEY NOT NULL, value) WITHOUT ROWID;
     `);
+    // Databases created before refusals were counted lack the columns; NOT NULL DEFAULT 0 lets
+    // ADD COLUMN fill old rows.
+    addColumnIfMissing(driver, 'offsync_server_devices', 'refusals');
+    addColumnIfMissing(driver, 'offsync_server_metrics', 'rows_refused');
     for (const row of driver
       .prepare(
-        'SELECT site, user, first_seen, last_seen, last_sync, acked, pending, bytes_up, bytes_down, scope FROM offsync_server_devices',
+        'SELECT site, user, first_seen, last_seen, last_sync, acked, pending, bytes_up, bytes_down, scope, refusals FROM offsync_server_devices',
       )
       .all()) {
-      const [site, user, firstSeen, lastSeen, lastSync, acked, pending, bytesUp, bytesDown, scope] =
-        row;
+      const [
+        site,
+        user,
+        firstSeen,
+        lastSeen,
+        lastSync,
+        acked,
+        pending,
+        bytesUp,
+        bytesDown,
+        scope,
+        refusals,
+      ] = row;
       this.#devices.set(String(site), {
         site: String(site),
         user: String(user),
@@ -102,6 +121,7 @@ export class DeviceRegistry {
         bytesUp: Number(bytesUp),
         bytesDown: Number(bytesDown),
         scope: scope === null ? undefined : String(scope),
+        refusals: Number(refusals),
       });
     }
     const version = driver
@@ -156,6 +176,7 @@ export class DeviceRegistry {
         bytesUp: 0,
         bytesDown: 0,
         scope: undefined,
+        refusals: 0,
       };
       this.#devices.set(site, device);
     }
@@ -183,19 +204,26 @@ export class DeviceRegistry {
     bytes: number,
     rows: number,
     now: number,
+    refused = 0,
   ): void {
     const device = this.#touch(site, user, now);
     device.acked = Math.max(device.acked, upTo);
     device.bytesUp += bytes;
+    device.refusals += refused;
     const point = this.#point(now);
     point.bytesUp += bytes;
     point.changesMerged += rows;
+    point.rowsRefused += refused;
   }
 
-  /** Records a refused push's traffic. */
-  recordRefusedPush(site: string, user: string, bytes: number, now: number): void {
-    this.#touch(site, user, now).bytesUp += bytes;
-    this.#point(now).bytesUp += bytes;
+  /** Records a refused push's traffic and how many of its rows were refused. */
+  recordRefusedPush(site: string, user: string, bytes: number, now: number, refused = 0): void {
+    const device = this.#touch(site, user, now);
+    device.bytesUp += bytes;
+    device.refusals += refused;
+    const point = this.#point(now);
+    point.bytesUp += bytes;
+    point.rowsRefused += refused;
   }
 
   /** Records a served pull. */
@@ -222,45 +250,59 @@ export class DeviceRegistry {
     const stored = new Map(
       this.#driver
         .prepare(
-          'SELECT minute, bytes_up, bytes_down, changes_merged FROM offsync_server_metrics WHERE minute >= ? ORDER BY minute',
+          'SELECT minute, bytes_up, bytes_down, changes_merged, rows_refused FROM offsync_server_metrics WHERE minute >= ? ORDER BY minute',
         )
         .all([BigInt(first)])
-        .map(([minute, up, down, merged]) => [
+        .map(([minute, up, down, merged, refused]) => [
           Number(minute),
           {
             minute: Number(minute),
             bytesUp: Number(up),
             bytesDown: Number(down),
             changesMerged: Number(merged),
+            rowsRefused: Number(refused),
           },
         ]),
     );
     const series: MetricPoint[] = [];
     for (let minute = first; minute <= last; minute += 60_000) {
-      series.push(stored.get(minute) ?? { minute, bytesUp: 0, bytesDown: 0, changesMerged: 0 });
+      series.push(
+        stored.get(minute) ?? {
+          minute,
+          bytesUp: 0,
+          bytesDown: 0,
+          changesMerged: 0,
+          rowsRefused: 0,
+        },
+      );
     }
     return series;
   }
 
   /** Totals since the database was created. */
-  totals(): { bytesUp: number; bytesDown: number; changesMerged: number } {
+  totals(): { bytesUp: number; bytesDown: number; changesMerged: number; rowsRefused: number } {
     this.flush();
-    const [up, down, merged] = this.#driver
+    const [up, down, merged, refused] = this.#driver
       .prepare(
-        'SELECT coalesce(sum(bytes_up), 0), coalesce(sum(bytes_down), 0), coalesce(sum(changes_merged), 0) FROM offsync_server_metrics',
+        'SELECT coalesce(sum(bytes_up), 0), coalesce(sum(bytes_down), 0), coalesce(sum(changes_merged), 0), coalesce(sum(rows_refused), 0) FROM offsync_server_metrics',
       )
       .all()[0]!;
-    return { bytesUp: Number(up), bytesDown: Number(down), changesMerged: Number(merged) };
+    return {
+      bytesUp: Number(up),
+      bytesDown: Number(down),
+      changesMerged: Number(merged),
+      rowsRefused: Number(refused),
+    };
   }
 
   /** Writes buffered device and metric updates. */
   flush(): void {
     if (this.#dirty.size === 0 && this.#dirtyMinutes.size === 0) return;
     const device = this.#driver.prepare(
-      'INSERT OR REPLACE INTO offsync_server_devices(site, user, first_seen, last_seen, last_sync, acked, pending, bytes_up, bytes_down, scope) VALUES (?,?,?,?,?,?,?,?,?,?)',
+      'INSERT OR REPLACE INTO offsync_server_devices(site, user, first_seen, last_seen, last_sync, acked, pending, bytes_up, bytes_down, scope, refusals) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
     );
     const metric = this.#driver.prepare(
-      'INSERT OR REPLACE INTO offsync_server_metrics(minute, bytes_up, bytes_down, changes_merged) VALUES (?,?,?,?)',
+      'INSERT OR REPLACE INTO offsync_server_metrics(minute, bytes_up, bytes_down, changes_merged, rows_refused) VALUES (?,?,?,?,?)',
     );
     this.#driver.exec('SAVEPOINT offsync_devices');
     try {
@@ -277,6 +319,7 @@ export class DeviceRegistry {
           BigInt(d.bytesUp),
           BigInt(d.bytesDown),
           d.scope ?? null,
+          BigInt(d.refusals),
         ]);
       }
       for (const minute of this.#dirtyMinutes) {
@@ -286,6 +329,7 @@ export class DeviceRegistry {
           BigInt(p.bytesUp),
           BigInt(p.bytesDown),
           BigInt(p.changesMerged),
+          BigInt(p.rowsRefused),
         ]);
       }
       this.#driver.exec('RELEASE offsync_devices');
@@ -303,7 +347,7 @@ export class DeviceRegistry {
     if (!point) {
       const stored = this.#driver
         .prepare(
-          'SELECT bytes_up, bytes_down, changes_merged FROM offsync_server_metrics WHERE minute = ?',
+          'SELECT bytes_up, bytes_down, changes_merged, rows_refused FROM offsync_server_metrics WHERE minute = ?',
         )
         .all([BigInt(minute)])[0];
       point = {
@@ -311,6 +355,7 @@ export class DeviceRegistry {
         bytesUp: stored ? Number(stored[0]) : 0,
         bytesDown: stored ? Number(stored[1]) : 0,
         changesMerged: stored ? Number(stored[2]) : 0,
+        rowsRefused: stored ? Number(stored[3]) : 0,
       };
       this.#metrics.set(minute, point);
       // Older minutes are final once a new one starts.
@@ -319,4 +364,13 @@ export class DeviceRegistry {
     this.#dirtyMinutes.add(minute);
     return point;
   }
+}
+
+function addColumnIfMissing(driver: SqliteDriver, table: string, column: string): void {
+  const columns = driver
+    .prepare(`SELECT name FROM pragma_table_info('${table}')`)
+    .all()
+    .map((row) => String(row[0]));
+  if (!columns.includes(column))
+    driver.exec(`ALTER TABLE ${table} ADD COLUMN ${column} INTEGER NOT NULL DEFAULT 0`);
 }

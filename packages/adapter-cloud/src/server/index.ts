@@ -1,6 +1,7 @@
 export * from './admin-api.js';
 export * from './central-database.js';
 export * from './central-store.js';
+export * from './connection-flow.js';
 export * from './device-registry.js';
 export * from './limits.js';
 export * from './server.js';

@@ -22,6 +22,17 @@ export interface JwtConfig {
   readonly issuer?: string;
   /** Required audience. */
   readonly audience?: string;
+  /**
+   * Leeway for `exp` and `nbf` against clock skew, in seconds (default 30). Also how long an
+   * open WebSocket session outlives its token's `exp` before the server closes it.
+   */
+  readonly clockLeewaySeconds?: number;
+  /**
+   * Refuse user tokens whose `aud` names no database (`offsync:<name>`). Default false: such
+   * tokens are good on every database, as before database binding existed; a token that names
+   * databases is only ever good on those.
+   */
+  readonly requireDatabaseAudience?: boolean;
 }
 
 /**
@@ -89,12 +100,41 @@ export function loadServerConfig(dataDir: string): ServerConfig {
   const jwt = (parsed as { jwt?: unknown }).jwt;
   if (typeof jwt !== 'object' || jwt === null)
     throw new ServerConfigError(path, 'missing "jwt" object');
-  for (const key of Object.keys(jwt)) {
-    if (!['hs256Secret', 'rs256PublicKeyPath', 'jwksPath', 'issuer', 'audience'].includes(key)) {
+  for (const [key, value] of Object.entries(jwt)) {
+    const kind = JWT_SETTINGS[key];
+    if (kind === undefined) {
       throw new ServerConfigError(path, `unknown jwt setting ${JSON.stringify(key)}`);
     }
-    if (typeof (jwt as Record<string, unknown>)[key] !== 'string')
-      throw new ServerConfigError(path, `jwt.${key} must be a string`);
+    if (kind === 'seconds') {
+      if (!isLeewaySeconds(value))
+        throw new ServerConfigError(path, `jwt.${key} must be a whole number of seconds ≥ 0`);
+    } else if (typeof value !== kind) {
+      throw new ServerConfigError(path, `jwt.${key} must be a ${kind}`);
+    }
   }
   return { jwt: jwt as JwtConfig };
+}
+
+const JWT_SETTINGS: Readonly<Record<string, 'string' | 'boolean' | 'seconds'>> = {
+  hs256Secret: 'string',
+  rs256PublicKeyPath: 'string',
+  jwksPath: 'string',
+  issuer: 'string',
+  audience: 'string',
+  clockLeewaySeconds: 'seconds',
+  requireDatabaseAudience: 'boolean',
+};
+
+/**
+ * Whether `value` is a usable clock leeway: whole seconds (the unit `exp` is counted in), not
+ * negative, and at most a day, beyond which "leeway" would mean tokens never expire.
+ *
+ * @example
+ * ```ts
+ * isLeewaySeconds(30); // true
+ * isLeewaySeconds(-1); // false
+ * ```
+ */
+export function isLeewaySeconds(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= 86_400;
 }

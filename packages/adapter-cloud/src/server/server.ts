@@ -1,7 +1,8 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, resolve } from 'node:path';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import type { Duplex } from 'node:stream';
 import {
   type ClientMessage,
   decodeClientMessage,
@@ -16,14 +17,17 @@ import {
   AuthError,
   Authenticator,
   ensureAdminKey,
+  type Principal,
   requireAdmin,
   TokenVerifier,
 } from '../auth/index.js';
 import { PolicyError } from '../rls/index.js';
 import { handleAdmin } from './admin-api.js';
 import { type CentralStore, DatabaseError, SqliteCentralStore } from './central-store.js';
-import { DEFAULT_LIMITS, type ServerLimits, TokenBucket } from './limits.js';
-import { loadServerConfig } from './server-config.js';
+import { CLOSE_CODES, ConnectionFlow, type ConnectionStats } from './connection-flow.js';
+import { DEFAULT_LIMITS, RateLimiter, type ServerLimits, TokenBucket } from './limits.js';
+import { parseRequestTarget, type RequestTarget } from './request-target.js';
+import { isLeewaySeconds, loadServerConfig, ServerConfigError } from './server-config.js';
 import { errorMessage, RequestError, SyncService, type SyncSession } from './sync-service.js';
 
 /** Options of {@link startServer}. */
@@ -48,7 +52,27 @@ export interface ServerOptions {
   readonly store?: CentralStore;
   /** How often buffered device and traffic records are written (ms, default 2,000). */
   readonly flushIntervalMs?: number;
+  /**
+   * Leeway for token `exp`/`nbf` against clock skew, in whole seconds; overrides
+   * `jwt.clockLeewaySeconds` of `server.json` (default 30). An open WebSocket session is closed
+   * (code {@link TOKEN_EXPIRED_CLOSE_CODE}) this long after its token's `exp`.
+   */
+  readonly clockLeewaySeconds?: number;
 }
+
+/**
+ * The WebSocket close code the server sends when the session's token expired: 4000 + the HTTP
+ * status, like the deadline close 4408 (RFC 6455 leaves 4000–4999 to applications). The client
+ * treats it as "get a fresh token and reconnect".
+ *
+ * @example
+ * ```ts
+ * socket.addEventListener('close', (event) => {
+ *   if (event.code === TOKEN_EXPIRED_CLOSE_CODE) refreshToken();
+ * });
+ * ```
+ */
+export const TOKEN_EXPIRED_CLOSE_CODE = 4401;
 
 /**
  * A running server.
@@ -71,13 +95,22 @@ export interface RunningServer {
   readonly generatedAdminKey: string | undefined;
   /** Graceful shutdown: stops accepting, lets requests in flight finish, closes sockets and files. */
   close(): Promise<void>;
+  /** The open WebSocket connections' flow counters (queued requests, unwritten reply bytes). */
+  connections(): readonly ConnectionStats[];
 }
 
 interface SocketSession extends SyncSession {
   readonly database: string;
   readonly socket: WebSocket;
   readonly bucket: TokenBucket;
+  readonly flow: ConnectionFlow;
+  /** Closes the socket when the session's token expires (re-armed by every hello). */
+  expiryTimer?: ReturnType<typeof setTimeout>;
 }
+
+const TOKEN_EXPIRED_REASON = 'token expired; reconnect with a fresh token';
+/** setTimeout's largest delay; a later deadline is re-checked when this one fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -108,7 +141,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const config = loadServerConfig(options.dataDir);
   const apiKeys = await ApiKeyStore.open(join(options.dataDir, 'keys.json'));
-  const generatedAdminKey = await ensureAdminKey(apiKeys, { fromEnv: options.adminKey });
+  // A key from the caller is recorded before listening (its holder knows it). A generated one is
+  // only persisted once the server listens: persisted by a start that then failed (port in use),
+  // it would never be shown, and every later start would see an admin key and generate none.
+  if (options.adminKey) await ensureAdminKey(apiKeys, { fromEnv: options.adminKey });
+  const clockLeewaySeconds = options.clockLeewaySeconds ?? config.jwt.clockLeewaySeconds;
+  if (clockLeewaySeconds !== undefined && !isLeewaySeconds(clockLeewaySeconds))
+    throw new ServerConfigError(
+      'ServerOptions.clockLeewaySeconds',
+      'must be a whole number of seconds between 0 and 86400',
+    );
   const tokens =
     config.jwt.hs256Secret || config.jwt.rs256PublicKeyPath || config.jwt.jwksPath
       ? await TokenVerifier.create({
@@ -124,13 +166,26 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           ...(config.jwt.jwksPath ? { jwksPath: config.jwt.jwksPath } : {}),
           ...(config.jwt.issuer ? { issuer: config.jwt.issuer } : {}),
           ...(config.jwt.audience ? { audience: config.jwt.audience } : {}),
+          ...(clockLeewaySeconds === undefined
+            ? {}
+            : { clockToleranceSeconds: clockLeewaySeconds }),
           env: { now },
         })
       : undefined;
   const authenticator = new Authenticator({ apiKeys, ...(tokens ? { tokens } : {}) });
   const store = options.store ?? new SqliteCentralStore(options.dataDir);
   const sessions = new Set<SocketSession>();
-  const httpBuckets = new Map<string, TokenBucket>();
+  // HTTP requests are counted twice: per address before authentication (credential guessing,
+  // connection floods), per principal after it, so spelling one credential many ways (the
+  // header is free text) does not buy a fresh allowance.
+  // An address is never held to less than one caller may do (a server tuned for a busy service
+  // raises requestsPerSecond and would otherwise meet the address default instead).
+  const addressLimiter = new RateLimiter(
+    Math.max(limits.addressRequestsPerSecond, limits.requestsPerSecond),
+    Math.max(limits.addressBurst, limits.burst),
+    now,
+  );
+  const principalLimiter = new RateLimiter(limits.requestsPerSecond, limits.burst, now);
   let inFlight = 0;
   let closing = false;
   let drained: (() => void) | undefined;
@@ -141,6 +196,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     authenticator,
     limits,
     now,
+    ...(clockLeewaySeconds === undefined ? {} : { clockLeewayMs: clockLeewaySeconds * 1000 }),
+    requireDatabaseAudience: config.jwt.requireDatabaseAudience === true,
     notify: (database, version, except) => {
       const frame = encodeMessage({ type: 'notify', id: 0, serverVersion: version });
       for (const session of sessions) {
@@ -150,7 +207,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           session.site !== except.site &&
           session.socket.readyState === 1
         ) {
-          session.socket.send(frame);
+          session.flow.notify(frame);
         }
       }
     },
@@ -166,6 +223,28 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
   };
 
+  const expired = (session: SocketSession): boolean => {
+    const deadline = service.sessionDeadline(session);
+    return deadline !== undefined && deadline <= now();
+  };
+
+  // The proactive half of expiry: an idle socket (only listening for notify) would otherwise
+  // keep receiving other users' change notifications after its token expired.
+  const armExpiry = (session: SocketSession): void => {
+    clearTimeout(session.expiryTimer);
+    session.expiryTimer = undefined;
+    const deadline = service.sessionDeadline(session);
+    if (deadline === undefined) return;
+    session.expiryTimer = setTimeout(
+      () => {
+        if (expired(session)) session.socket.close(TOKEN_EXPIRED_CLOSE_CODE, TOKEN_EXPIRED_REASON);
+        else armExpiry(session);
+      },
+      Math.min(MAX_TIMER_MS, Math.max(0, deadline - now())),
+    );
+    session.expiryTimer.unref();
+  };
+
   const connected = (database: string): ReadonlySet<string> => {
     const sites = new Set<string>();
     for (const session of sessions)
@@ -173,55 +252,68 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     return sites;
   };
 
-  const http: Server = createServer((request, response) => {
-    if (closing) {
-      respondJson(response, 503, {
-        error: { code: 'shutting-down', message: 'the server is shutting down' },
-      });
-      return;
-    }
-    void track(() => route(request, response)).catch((error: unknown) => {
-      log(`offsync: request failed: ${error instanceof Error ? error.stack : String(error)}`);
-      if (!response.headersSent)
-        respondJson(response, 500, {
-          error: { code: 'internal', message: 'internal server error' },
+  const http: Server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs),
+      // Node checks both timeouts on this interval (30 s by default): a short timeout needs it.
+      connectionsCheckingInterval: Math.max(
+        10,
+        Math.min(30_000, Math.floor(limits.headersTimeoutMs / 4)),
+      ),
+    },
+    (request, response) => {
+      if (closing) {
+        respondJson(response, 503, {
+          error: { code: 'shutting-down', message: 'the server is shutting down' },
         });
-      else response.destroy();
-    });
-  });
+        return;
+      }
+      // The last resort: whatever escapes a route answers 500 for this request only.
+      void track(() => route(request, response)).catch((error: unknown) => {
+        log(`offsync: request failed: ${error instanceof Error ? error.stack : String(error)}`);
+        try {
+          if (!response.headersSent)
+            respondJson(response, 500, {
+              error: { code: 'internal', message: 'internal server error' },
+            });
+          else response.destroy();
+        } catch {
+          response.destroy();
+        }
+      });
+    },
+  );
 
   async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-    if (request.method === 'GET' && (url.pathname === '/' || url.pathname === '/dashboard')) {
+    let target: RequestTarget;
+    try {
+      target = parseRequestTarget(request.url);
+    } catch (error) {
+      return respondJson(response, 400, errorBody(error));
+    }
+    const { pathname, parts } = target;
+    if (request.method === 'GET' && (pathname === '/' || pathname === '/dashboard')) {
       response.writeHead(302, { location: '/dashboard/' }).end();
       return;
     }
     if (parts[0] === 'dashboard')
-      return serveStatic(response, options.dashboardDir, parts.slice(1));
+      return serveStatic(response, options.dashboardDir, parts.slice(1), log);
     if (parts[0] !== 'v1')
       return respondJson(response, 404, {
-        error: { code: 'not-found', message: `no route ${url.pathname}` },
+        error: { code: 'not-found', message: `no route ${pathname}` },
       });
     if (parts[1] === 'health') return respondJson(response, 200, { ok: true });
-    const bucketKey = `${request.socket.remoteAddress}|${request.headers.authorization ?? ''}`;
-    let bucket = httpBuckets.get(bucketKey);
-    if (!bucket) {
-      if (httpBuckets.size > 10_000) httpBuckets.clear();
-      bucket = new TokenBucket(limits.requestsPerSecond, limits.burst, now);
-      httpBuckets.set(bucketKey, bucket);
-    }
-    if (!bucket.take())
-      return respondJson(response, 429, {
-        error: { code: 'rate-limited', message: 'too many requests; slow down' },
-      });
+    if (!addressLimiter.take(`address:${request.socket.remoteAddress}`))
+      return rateLimited(response);
 
-    if (
-      parts[1] === 'databases' &&
-      parts[3] === 'sync' &&
-      parts.length === 4 &&
-      request.method === 'POST'
-    ) {
+    if (parts[1] === 'databases' && parts[3] === 'sync' && parts.length === 4) {
+      if (request.method !== 'POST') {
+        response.setHeader('allow', 'POST');
+        return respondJson(response, 405, {
+          error: { code: 'method-not-allowed', message: `${request.method} ${pathname}: use POST` },
+        });
+      }
       const body = await readBody(request, limits.maxMessageBytes);
       if (body === undefined) {
         // The rest of the body is not read: the connection ends with this answer.
@@ -243,6 +335,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       } catch (error) {
         return respondFrame(response, 400, errorMessage(0, error));
       }
+      // The principal is looked up for the rate limit only: the service authenticates the
+      // request itself (and answers a bad credential), with the database's own checks.
+      const who = await authenticator
+        .authenticate(
+          message.type === 'hello'
+            ? (message.token ?? request.headers.authorization)
+            : request.headers.authorization,
+        )
+        .catch(() => undefined);
+      if (who && !principalLimiter.take(principalKey(who))) return rateLimited(response);
       const reply = await service.handle(
         parts[2]!,
         { principal: undefined, site: undefined },
@@ -254,7 +356,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
     if (parts[1] === 'admin') {
       try {
-        requireAdmin(await authenticator.authenticate(request.headers.authorization));
+        const who = await authenticator.authenticate(request.headers.authorization);
+        if (!principalLimiter.take(principalKey(who))) return rateLimited(response);
+        requireAdmin(who);
         const raw =
           request.method === 'GET' ? undefined : await readBody(request, limits.maxMessageBytes);
         if (raw === undefined && request.method !== 'GET') {
@@ -273,7 +377,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           { store, connected, now, startedAt },
           request.method ?? 'GET',
           parts.slice(2),
-          url.searchParams,
+          target.query,
           body,
         );
         return respondJson(response, 200, result);
@@ -289,14 +393,30 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }
     }
     return respondJson(response, 404, {
-      error: { code: 'not-found', message: `no route ${request.method} ${url.pathname}` },
+      error: { code: 'not-found', message: `no route ${request.method} ${pathname}` },
     });
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxMessageBytes });
   http.on('upgrade', (request, socket, head) => {
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    // Node leaves an upgraded socket without an error listener: a reset would be thrown.
+    socket.on('error', () => socket.destroy());
+    try {
+      upgrade(request, socket, head);
+    } catch (error) {
+      log(`offsync: upgrade failed: ${error instanceof Error ? error.stack : String(error)}`);
+      refuseUpgrade(socket, 500, 'Internal Server Error');
+    }
+  });
+
+  function upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    let parts: readonly string[];
+    try {
+      parts = parseRequestTarget(request.url).parts;
+    } catch {
+      refuseUpgrade(socket, 400, 'Bad Request');
+      return;
+    }
     if (
       closing ||
       parts[0] !== 'v1' ||
@@ -304,37 +424,25 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       parts[3] !== 'ws' ||
       parts.length !== 4
     ) {
-      socket.write('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-      socket.destroy();
+      refuseUpgrade(socket, 404, 'Not Found');
+      return;
+    }
+    if (!addressLimiter.take(`address:${request.socket.remoteAddress}`)) {
+      refuseUpgrade(socket, 429, 'Too Many Requests');
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
-      const session: SocketSession = {
-        database: parts[2]!,
-        socket: ws,
-        principal: undefined,
-        site: undefined,
-        bucket: new TokenBucket(limits.requestsPerSecond, limits.burst, now),
-      };
-      const credential = request.headers.authorization;
-      sessions.add(session);
-      ws.on('message', (data, isBinary) => {
-        if (!isBinary) {
-          ws.close(1003, 'binary frames only');
-          return;
-        }
-        const bytes = toUint8Array(data);
-        void track(async () => {
+      const handle = (bytes: Uint8Array): Promise<void> =>
+        track(async () => {
           let message: ClientMessage;
           try {
             message = decodeClientMessage(bytes);
           } catch (error) {
-            send(ws, errorMessage(0, error));
+            session.flow.send(errorMessage(0, error));
             return;
           }
           if (!session.bucket.take()) {
-            send(
-              ws,
+            session.flow.send(
               errorFrame(
                 message.id,
                 'rate-limited',
@@ -349,32 +457,88 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
             session.principal === undefined &&
             credential === undefined
           ) {
-            send(ws, errorFrame(message.id, 'unauthorized', 401, 'send hello with a token first'));
+            session.flow.send(
+              errorFrame(message.id, 'unauthorized', 401, 'send hello with a token first'),
+            );
             return;
           }
-          send(
-            ws,
-            await service.handle(
-              session.database,
-              session,
-              message,
-              message.type === 'hello' ? credential : undefined,
-            ),
+          if (message.type !== 'hello' && expired(session)) {
+            // Refused before any work, then the session ends: the client reconnects and says
+            // hello with a fresh token.
+            session.flow.send(errorFrame(message.id, 'unauthorized', 401, TOKEN_EXPIRED_REASON));
+            ws.close(TOKEN_EXPIRED_CLOSE_CODE, TOKEN_EXPIRED_REASON);
+            return;
+          }
+          const reply = await service.handle(
+            session.database,
+            session,
+            message,
+            message.type === 'hello' ? credential : undefined,
           );
+          session.flow.send(reply);
+          if (message.type === 'hello' && reply.type === 'welcome') {
+            armExpiry(session);
+            session.flow.helloDone();
+          }
         });
+      const session: SocketSession = {
+        database: parts[2]!,
+        socket: ws,
+        principal: undefined,
+        site: undefined,
+        bucket: new TokenBucket(limits.requestsPerSecond, limits.burst, now),
+        flow: new ConnectionFlow(ws, limits, handle, log),
+      };
+      const credential = request.headers.authorization;
+      sessions.add(session);
+      ws.on('message', (data, isBinary) => {
+        try {
+          if (!isBinary) {
+            session.flow.end(1003, 'binary frames only');
+            return;
+          }
+          session.flow.receive(toUint8Array(data));
+        } catch (error) {
+          log(
+            `offsync: WebSocket frame failed: ${error instanceof Error ? error.stack : String(error)}`,
+          );
+          session.flow.end(CLOSE_CODES.internal, 'internal server error');
+        }
       });
-      ws.on('close', () => sessions.delete(session));
-      ws.on('error', () => sessions.delete(session));
+      ws.on('close', () => {
+        clearTimeout(session.expiryTimer);
+        sessions.delete(session);
+      });
+      ws.on('error', () => {
+        clearTimeout(session.expiryTimer);
+        session.flow.dispose();
+        sessions.delete(session);
+      });
     });
-  });
+  }
 
-  await new Promise<void>((resolveListen, reject) => {
-    http.once('error', reject);
-    http.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => {
-      http.off('error', reject);
-      resolveListen();
+  try {
+    await new Promise<void>((resolveListen, reject) => {
+      http.once('error', reject);
+      http.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => {
+        http.off('error', reject);
+        resolveListen();
+      });
     });
-  });
+  } catch (error) {
+    if (!options.store) store.close();
+    throw error;
+  }
+  let generatedAdminKey: string | undefined;
+  if (!options.adminKey) {
+    try {
+      generatedAdminKey = await ensureAdminKey(apiKeys);
+    } catch (error) {
+      await new Promise<void>((done) => http.close(() => done()));
+      if (!options.store) store.close();
+      throw error;
+    }
+  }
   const flushTimer = setInterval(() => {
     for (const database of store.opened()) {
       try {
@@ -400,17 +564,39 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       clearInterval(flushTimer);
       const stopped = new Promise<void>((done) => http.close(() => done()));
       if (inFlight > 0) await new Promise<void>((done) => (drained = done));
-      for (const session of sessions) session.socket.close(1001, 'server shutting down');
+      for (const session of sessions) session.flow.end(1001, 'server shutting down');
       http.closeAllConnections();
       wss.close();
       await stopped;
       store.close();
     },
+    connections: () => [...sessions].map((session) => session.flow.stats),
   };
 }
 
-function send(ws: WebSocket, message: ServerMessage): void {
-  if (ws.readyState === 1) ws.send(encodeMessage(message));
+/** Answers an upgrade request on the raw socket (no WebSocket exists yet) and ends it. */
+function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
+  if (socket.writable)
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  // A peer that never reads must not keep the socket: end() waits for the write.
+  setTimeout(() => socket.destroy(), 1_000).unref();
+}
+
+function rateLimited(response: ServerResponse): void {
+  respondJson(response, 429, {
+    error: { code: 'rate-limited', message: 'too many requests; slow down' },
+  });
+}
+
+/** The rate-limit key of a principal: the same whatever spelling its credential came in. */
+function principalKey(principal: Principal): string {
+  return principal.kind === 'user' ? `user:${principal.sub}` : `key:${principal.keyId}`;
+}
+
+function errorBody(error: unknown): unknown {
+  if (error instanceof RequestError)
+    return { error: { ...error.toJSON(), code: error.code, message: error.message } };
+  return { error: { code: 'internal', message: 'internal server error' } };
 }
 
 function errorFrame(id: number, code: string, status: number, message: string): ServerMessage {
@@ -484,6 +670,7 @@ function serveStatic(
   response: ServerResponse,
   dir: string | undefined,
   parts: readonly string[],
+  log: (line: string) => void,
 ): void {
   if (!dir) {
     response
@@ -493,10 +680,9 @@ function serveStatic(
   }
   const root = resolve(dir);
   const file = normalize(join(root, ...(parts.length === 0 ? ['index.html'] : parts)));
-  const target =
-    file.startsWith(root) && existsSync(file) && statSync(file).isFile()
-      ? file
-      : join(root, 'index.html');
+  // `root + sep`: a sibling folder whose name starts with the root's (`dashboard-old`) is outside.
+  const inside = file === root || file.startsWith(root.endsWith(sep) ? root : `${root}${sep}`);
+  const target = inside && isFile(file) ? file : join(root, 'index.html');
   if (!existsSync(target)) {
     response.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
     return;
@@ -505,5 +691,19 @@ function serveStatic(
     'content-type': MIME[extname(target)] ?? 'application/octet-stream',
     'cache-control': 'no-cache',
   });
-  createReadStream(target).pipe(response);
+  // Without a listener, a read error (a file removed or unreadable meanwhile) would be thrown.
+  createReadStream(target)
+    .on('error', (error) => {
+      log(`offsync: dashboard file ${target} failed: ${error.message}`);
+      response.destroy();
+    })
+    .pipe(response);
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }

@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import {
   ApplyError,
+  bytesToHex,
   type ClientMessage,
   DecodeError,
   DriftError,
   decodeChangeset,
+  encodeChangeset,
+  hlcToString,
   InvalidChangeError,
   NotSyncedError,
   OffsyncError,
@@ -14,11 +17,18 @@ import {
   SchemaMismatchError,
   type ServerMessage,
 } from '@offsync/core';
-import { AuthError, type Authenticator, type Principal } from '../auth/index.js';
+import {
+  AuthError,
+  type Authenticator,
+  checkDatabaseBinding,
+  DEFAULT_CLOCK_LEEWAY_SECONDS,
+  type Principal,
+} from '../auth/index.js';
 import { PolicyError } from '../rls/index.js';
-import type { CentralDatabase } from './central-database.js';
+import type { CentralDatabase, StagedUnit } from './central-database.js';
 import { type CentralStore, DatabaseError } from './central-store.js';
 import type { ServerLimits } from './limits.js';
+import { PushSchemaError, SiteMismatchError } from './push-check.js';
 
 /**
  * A client connection's state across requests (a WebSocket keeps one; HTTP requests carry
@@ -34,6 +44,10 @@ export interface SyncSession {
   principal: Principal | undefined;
   /** The client's site id. */
   site: string | undefined;
+  /** The tables the session's hello agreed on (a push may write only these). */
+  tables?: ReadonlySet<string>;
+  /** The multi-page push units this connection is sending, by name (dropped with it). */
+  staged?: Map<string, StagedUnit>;
 }
 
 /**
@@ -73,6 +87,8 @@ export class SyncService {
   readonly #limits: ServerLimits;
   readonly #now: () => number;
   readonly #notify: (database: string, version: number, except: SyncSession) => void;
+  readonly #clockLeewayMs: number;
+  readonly #requireDatabaseAudience: boolean;
 
   constructor(options: {
     readonly store: CentralStore;
@@ -81,12 +97,38 @@ export class SyncService {
     readonly now: () => number;
     /** Called after a push changed a database, to tell the other connected clients. */
     readonly notify: (database: string, version: number, except: SyncSession) => void;
+    /**
+     * How long after its `exp` a user token is still honoured on an open session, in ms: the
+     * same leeway the token verifier grants at hello, so a session never outlives what a fresh
+     * request with the same token would be allowed (default 30,000).
+     */
+    readonly clockLeewayMs?: number;
+    /** Refuse user tokens whose `aud` names no database (see {@link checkDatabaseBinding}). */
+    readonly requireDatabaseAudience?: boolean;
   }) {
     this.#store = options.store;
     this.#auth = options.authenticator;
     this.#limits = options.limits;
     this.#now = options.now;
     this.#notify = options.notify;
+    this.#clockLeewayMs = options.clockLeewayMs ?? DEFAULT_CLOCK_LEEWAY_SECONDS * 1000;
+    this.#requireDatabaseAudience = options.requireDatabaseAudience ?? false;
+  }
+
+  /**
+   * When a session must end, in ms since the Unix epoch: its user token's `exp` plus the clock
+   * leeway; `undefined` for API keys (which do not expire) and sessions not yet authenticated.
+   * The WebSocket server closes the socket at this time.
+   *
+   * @example
+   * ```ts
+   * const deadline = service.sessionDeadline(session);
+   * if (deadline !== undefined) setTimeout(() => socket.close(4001, 'token expired'), deadline - Date.now());
+   * ```
+   */
+  sessionDeadline(session: SyncSession): number | undefined {
+    const principal = session.principal;
+    return principal?.kind === 'user' ? principal.expiresAt + this.#clockLeewayMs : undefined;
   }
 
   /**
@@ -104,26 +146,50 @@ export class SyncService {
       const database = this.#store.open(databaseName);
       switch (message.type) {
         case 'hello': {
-          session.principal = await this.#auth.authenticate(message.token ?? credential);
+          const principal = await this.#auth.authenticate(message.token ?? credential);
+          checkDatabaseBinding(principal, databaseName, this.#requireDatabaseAudience);
+          // A hello must not take over another user's device: its site would then speak for that
+          // device, and changes stamped with it would be hidden from it forever.
+          ownSite(database, principal, { principal, site: undefined }, message.site);
+          session.principal = principal;
           session.site = message.site;
-          return this.#hello(database, session.principal, message);
+          return remembered(database, session, this.#hello(database, session.principal, message));
         }
         case 'push':
-          return this.#push(database, await this.#principal(session, credential), message);
+          return this.#push(
+            database,
+            await this.#principal(databaseName, session, credential),
+            message,
+            session,
+          );
         case 'pull':
-          return this.#pull(database, await this.#principal(session, credential), message);
+          return this.#pull(
+            database,
+            await this.#principal(databaseName, session, credential),
+            message,
+            session,
+          );
       }
     } catch (error) {
       return errorMessage(message.id, error);
     }
   }
 
-  async #principal(session: SyncSession, credential: string | undefined): Promise<Principal> {
+  async #principal(
+    databaseName: string,
+    session: SyncSession,
+    credential: string | undefined,
+  ): Promise<Principal> {
     if (credential !== undefined || session.principal === undefined) {
-      session.principal = await this.#auth.authenticate(credential);
+      const authenticated = await this.#auth.authenticate(credential);
+      checkDatabaseBinding(authenticated, databaseName, this.#requireDatabaseAudience);
+      session.principal = authenticated;
     }
     const principal = session.principal;
-    if (principal.kind === 'user' && principal.expiresAt * 1000 <= this.#now()) {
+    // expiresAt is already in ms; the leeway matches the verifier's, so the verdict on an open
+    // session is the one a fresh request with the same token would get.
+    const deadline = this.sessionDeadline(session);
+    if (deadline !== undefined && deadline <= this.#now()) {
       session.principal = undefined;
       throw new AuthError(
         'expired',
@@ -148,6 +214,10 @@ export class SyncService {
     const { tables, refused } = database.negotiate(message.schemas);
     const user = userOf(principal);
     const known = database.devices.get(message.site);
+    // One index read (offsync_stamps by site); a malformed site id holds no stamps.
+    const siteStamp = /^[0-9a-f]{32}$/.test(message.site)
+      ? database.replica.latestStampFrom(message.site)
+      : undefined;
     database.devices.seen(message.site, user, this.#now());
     const filtered = principal.kind === 'user';
     let resync = false;
@@ -174,6 +244,9 @@ export class SyncService {
       refused,
       filtered,
       resync,
+      maxMessageBytes: this.#limits.maxMessageBytes,
+      // Lets a device restored from a backup see that it is behind its own earlier self.
+      ...(siteStamp === undefined ? {} : { siteStamp: hlcToString(siteStamp) }),
     };
   }
 
@@ -181,8 +254,11 @@ export class SyncService {
     database: CentralDatabase,
     principal: Principal,
     message: Extract<ClientMessage, { type: 'push' }>,
+    session: SyncSession,
   ): ServerMessage {
-    const count = decodeChangeset(message.changeset).changes.length;
+    ownSite(database, principal, session, message.site);
+    const decoded = decodeChangeset(message.changeset);
+    const count = decoded.changes.length;
     if (count > this.#limits.maxBatchChanges) {
       throw new RequestError(
         'too-many-changes',
@@ -192,21 +268,86 @@ export class SyncService {
     }
     const user = userOf(principal);
     const before = database.version;
-    const outcome = database.push(principal, message.changeset);
+    const negotiated = session.tables ?? database.negotiatedTables(message.site);
+    const checks = { site: message.site, ...(negotiated === undefined ? {} : { negotiated }) };
+    // A WebSocket keeps its staged units with the connection, so a cut discards them; HTTP
+    // requests share none, so the database keeps them by site. Units are told apart by name, so a
+    // duplicated or late page of one never breaks another.
+    const onSocket = session.site !== undefined;
+    let units = onSocket ? session.staged : database.stagedUnits.get(message.site);
+    if (!units) {
+      units = new Map();
+      if (onSocket) session.staged = units;
+      else database.stagedUnits.set(message.site, units);
+    }
+    const name = message.unit ?? '';
+    const part = message.part ?? 0;
+    const staged = units.get(name);
+    if (message.unit !== undefined && staged !== undefined && part < staged.next) {
+      // A page staged already (a duplicate; names are fresh per run): nothing more to do.
+      return this.#stagedResult(database, message);
+    }
+    if (part > 0 && staged?.next !== part) {
+      units.delete(name);
+      throw new RequestError(
+        'unit-broken',
+        409,
+        `page ${part} of a push unit whose earlier pages are not staged here (a cut connection or a restart dropped them); push the unit again from its first page`,
+      );
+    }
+    const earlier = part > 0 ? staged : undefined;
+    if (message.continues === true) {
+      database.checkPush(decoded, checks);
+      const changes = [...(earlier?.changes ?? []), ...decoded.changes];
+      const total = [...units.values()].reduce(
+        (sum, unit) => sum + (unit === staged ? 0 : unit.changes.length),
+        changes.length,
+      );
+      if (total > this.#limits.maxUnitChanges) {
+        units.delete(name);
+        throw new RequestError(
+          'unit-too-large',
+          413,
+          `a push unit of over ${this.#limits.maxUnitChanges} changes (one local transaction) exceeds the server's limit; write it in smaller transactions`,
+        );
+      }
+      units.delete(name);
+      // Only the latest few units of a device can still complete; older ones were abandoned.
+      while (units.size >= MAX_STAGED_UNITS) units.delete(units.keys().next().value as string);
+      units.set(name, {
+        next: part + 1,
+        changes,
+        fingerprints: { ...earlier?.fingerprints, ...decoded.fingerprints },
+        bytes: (earlier?.bytes ?? 0) + message.changeset.length,
+      });
+      return this.#stagedResult(database, message);
+    }
+    units.delete(name);
+    const unit = earlier
+      ? encodeChangeset({
+          changes: [...earlier.changes, ...decoded.changes],
+          fingerprints: { ...earlier.fingerprints, ...decoded.fingerprints },
+        })
+      : message.changeset;
+    const bytes = (earlier?.bytes ?? 0) + message.changeset.length;
+    const outcome = database.push(principal, unit, checks);
     const now = this.#now();
     if (outcome.accepted) {
       database.devices.recordPush(
         message.site,
         user,
         message.upTo,
-        message.changeset.length,
+        bytes,
         outcome.rows,
         now,
+        // Rows of the push that lost to a later life on the server: the device is told, and so
+        // is the dashboard.
+        outcome.evictions.length + rowsIn(outcome.repair),
       );
       if (database.version !== before)
         this.#notify(database.name, database.version, { principal, site: message.site });
     } else {
-      database.devices.recordRefusedPush(message.site, user, message.changeset.length, now);
+      database.devices.recordRefusedPush(message.site, user, bytes, now, outcome.refusals.length);
     }
     return {
       type: 'pushResult',
@@ -220,11 +361,32 @@ export class SyncService {
     };
   }
 
+  #stagedResult(
+    database: CentralDatabase,
+    message: Extract<ClientMessage, { type: 'push' }>,
+  ): ServerMessage {
+    return {
+      type: 'pushResult',
+      id: message.id,
+      accepted: true,
+      acked: database.devices.get(message.site)?.acked ?? 0,
+      serverVersion: database.version,
+      refusals: [],
+      repair: new Uint8Array(0),
+      evictions: [],
+      staged: true,
+    };
+  }
+
   #pull(
     database: CentralDatabase,
     principal: Principal,
     message: Extract<ClientMessage, { type: 'pull' }>,
+    session: SyncSession,
   ): ServerMessage {
+    // A pull moves the device's record (rows held, pending count, last sync): only that device's
+    // own session may make it.
+    ownSite(database, principal, session, message.site);
     if (principal.kind === 'user') {
       // Policies, synced tables or claims changed since this device's hello: its rows were
       // filtered under the old scope and rows that left it would stay on the device, so it must
@@ -243,12 +405,18 @@ export class SyncService {
       }
     }
     const limit = Math.max(1, Math.min(message.limit, this.#limits.maxPageRows));
+    // Only tables the hello agreed on: a table it refused has another schema on the device, which
+    // could not take the server's rows as they are.
+    const negotiated = session.tables ?? database.negotiatedTables(message.site);
+    const tables = negotiated
+      ? message.tables.filter((table) => negotiated.has(table))
+      : message.tables;
     const page = database.pull(
       principal,
       message.site,
       message.cursor,
       limit,
-      message.tables,
+      tables,
       message.since,
     );
     database.devices.recordPull(
@@ -267,9 +435,53 @@ export class SyncService {
       serverVersion: database.version,
       changeset: page.changeset,
       evictions: page.evictions,
+      ...(page.continues ? { continues: true } : {}),
     };
   }
 }
+
+/**
+ * Refuses a request made for another site than the session's: on a WebSocket, the site its hello
+ * named; for a user, also a site whose device record belongs to another user (an HTTP request
+ * carries no hello, and a hello re-binds a device to its new user).
+ */
+function ownSite(
+  database: CentralDatabase,
+  principal: Principal,
+  session: SyncSession,
+  site: string,
+): void {
+  if (session.site !== undefined && session.site !== site)
+    throw new SiteMismatchError(
+      session.site,
+      site,
+      'a request names another site than its hello; one session speaks for one device',
+    );
+  if (principal.kind !== 'user') return;
+  const owner = database.devices.get(site)?.user;
+  if (owner !== undefined && owner !== principal.sub)
+    throw new SiteMismatchError(
+      site,
+      site,
+      `site ${site} is the device of another user; say hello as this device's own site`,
+    );
+}
+
+/** Keeps what a hello agreed on, so the session's (and the device's) pushes are held to it. */
+function remembered(
+  database: CentralDatabase,
+  session: SyncSession,
+  response: ServerMessage,
+): ServerMessage {
+  if (response.type === 'welcome' && session.site !== undefined) {
+    session.tables = new Set(response.tables);
+    database.rememberNegotiation(session.site, response.tables);
+  }
+  return response;
+}
+
+/** Units one device may have staged at once: its current one and a few abandoned by cuts. */
+const MAX_STAGED_UNITS = 4;
 
 /** Marks a scope a device was told to resync into and has not started pulling under yet. */
 const PENDING = 'pending:';
@@ -315,8 +527,14 @@ export function errorMessage(id: number, error: unknown): ServerMessage {
 
 function classify(error: unknown): [string, number] {
   if (error instanceof AuthError)
-    return [error.code === 'forbidden' ? 'forbidden' : 'unauthorized', error.status];
+    return [
+      error.code === 'forbidden' || error.code === 'wrong-database' ? error.code : 'unauthorized',
+      error.status,
+    ];
   if (error instanceof RequestError) return [error.code, error.status];
+  if (error instanceof SiteMismatchError) return ['site-mismatch', 403];
+  if (error instanceof PushSchemaError)
+    return [error.code === 'not-enabled' ? 'not-enabled' : 'schema-mismatch', 409];
   if (error instanceof DatabaseError)
     return [
       error.code === 'not-found' ? 'no-such-database' : error.code,
@@ -336,4 +554,13 @@ function classify(error: unknown): [string, number] {
   if (error instanceof PolicyError) return ['policy', 400];
   if (error instanceof OffsyncError) return [error.type, 400];
   return ['internal', 500];
+}
+
+/** Distinct rows in an encoded changeset (a push's repair: rare and small). */
+function rowsIn(changeset: Uint8Array): number {
+  if (changeset.length === 0) return 0;
+  const rows = new Set<string>();
+  for (const change of decodeChangeset(changeset).changes)
+    rows.add(`${change.table}\u0000${bytesToHex(change.pk)}`);
+  return rows.size;
 }

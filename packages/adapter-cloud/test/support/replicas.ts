@@ -1,7 +1,7 @@
 import { openReplica as openNativeReplica } from '@offsync/adapter-node';
 import { openReplica as openWasmReplica } from '@offsync/adapter-wasm';
-import type { SqliteReplica, SqlValue } from '@offsync/core';
-import { showRows, showSqlValue, toHex } from '@offsync/testkit';
+import { quoteIdentifier, type SqliteReplica, type SqlValue } from '@offsync/core';
+import { exactRows, showSqlValue, toHex } from '@offsync/testkit';
 
 /** Which SQLite binding a test client runs on. */
 export type ReplicaKind = 'native' | 'wasm';
@@ -28,12 +28,13 @@ export async function openClientReplica(
   return replica;
 }
 
-/** A table's rows in primary-key order, each value shown with its storage class. */
+/**
+ * A table's rows in primary-key order, each value shown with its storage class and compared by
+ * the bytes SQLite holds (a TEXT that is not valid UTF-8 shows its bytes, never U+FFFD).
+ */
 export function tableRows(replica: SqliteReplica, table: string): string[][] {
   const keys = replica.tableInfo(table).schema.primaryKey;
-  return showRows(
-    replica.driver.prepare(`SELECT * FROM "${table}" ORDER BY ${keys.join(', ')}`).all(),
-  );
+  return exactRows(replica.driver, table, keys.map((key) => quoteIdentifier(key)).join(', '));
 }
 
 /** `replica.dump()` in hex: the replicated state with causal lengths and stamps. */

@@ -71,10 +71,20 @@ export class AckRecorder implements Transport {
     this.#acknowledged = acknowledged;
   }
 
+  /** Pages of a multi-page push unit the server staged: acknowledged only with the unit's end. */
+  #staged: Change[] = [];
+
   async request(message: ClientMessage): Promise<ServerMessage> {
     const response = await this.#inner.request(message);
-    if (message.type === 'push' && response.type === 'pushResult' && response.accepted)
-      this.#acknowledged.push(...decodeChangeset(message.changeset).changes);
+    if (message.type === 'push' && response.type === 'pushResult') {
+      const changes = decodeChangeset(message.changeset).changes;
+      if ((message.part ?? 0) === 0) this.#staged = [];
+      if (response.accepted && response.staged === true) this.#staged.push(...changes);
+      else {
+        if (response.accepted) this.#acknowledged.push(...this.#staged, ...changes);
+        this.#staged = [];
+      }
+    }
     return response;
   }
 

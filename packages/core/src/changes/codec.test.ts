@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { change, sqlValue } from '../test-support/arbitraries.js';
+import { change, keyValue } from '../test-support/arbitraries.js';
 import { runs } from '../test-support/runs.js';
 import type { Change } from './change.js';
 import {
@@ -9,11 +9,22 @@ import {
   encodeChangeset,
   groupChanges,
   InvalidChangeError,
+  MAX_CAUSAL_LENGTH,
   tryDecodeChangeset,
   walkChangeset,
 } from './codec.js';
 import { crc32 } from './crc32.js';
-import { DecodeError } from './encoding.js';
+import {
+  createEncoder,
+  DecodeError,
+  toBytes,
+  writeBytes,
+  writeRaw,
+  writeString,
+  writeU8,
+  writeU32,
+  writeVarUint,
+} from './encoding.js';
 import { packPrimaryKey, primaryKeyString, unpackPrimaryKey } from './primary-key.js';
 import { sqlValuesEqual } from './value.js';
 
@@ -36,6 +47,8 @@ function expectSameChanges(actual: readonly Change[], expected: readonly Change[
   expect(firstMismatch).toBe(-1);
 }
 
+const keyArray = fc.array(fc.oneof(keyValue, fc.constant(null)), { minLength: 1, maxLength: 3 });
+
 function withFixedCrc(bytes: Uint8Array): Uint8Array {
   const out = bytes.slice();
   if (out.length >= 4)
@@ -52,7 +65,7 @@ describe('changeset codec', () => {
     },
   );
 
-  test.prop([sqlValue], { numRuns: runs() })(
+  test.prop([keyValue], { numRuns: runs() })(
     'keeps REAL apart from INTEGER, -0.0, NaN and infinities',
     (value) => {
       const pk = packPrimaryKey([value]);
@@ -62,8 +75,8 @@ describe('changeset codec', () => {
 
   test.prop(
     [
-      fc.array(sqlValue, { minLength: 1, maxLength: 3 }),
-      fc.array(sqlValue, { minLength: 1, maxLength: 3 }),
+      fc.array(keyValue, { minLength: 1, maxLength: 3 }),
+      fc.array(keyValue, { minLength: 1, maxLength: 3 }),
     ],
     {
       numRuns: runs(),
@@ -228,6 +241,85 @@ describe('changeset codec', () => {
     expect(count.ok || count.error.field).toBe('strings.count');
     expect(tryDecodeChangeset('not bytes' as unknown as Uint8Array).ok).toBe(false);
   });
+});
+
+/**
+ * A changeset written field by field (see docs/protocol.md), so that values an encoder refuses
+ * can be put on the wire: one table `t`, one row with a sentinel, key `pk` and causal length `cl`.
+ */
+function handWritten(pk: Uint8Array, cl: number, wall = 1_700_000_000_000): Uint8Array {
+  const encoder = createEncoder();
+  writeRaw(encoder, CHANGESET_MAGIC);
+  writeU8(encoder, 1);
+  writeU8(encoder, 0);
+  writeVarUint(encoder, 1);
+  writeString(encoder, 't');
+  writeVarUint(encoder, 1);
+  writeRaw(encoder, new Uint8Array(16).fill(7));
+  writeVarUint(encoder, wall);
+  writeVarUint(encoder, 1);
+  writeVarUint(encoder, 0);
+  writeVarUint(encoder, 0);
+  writeVarUint(encoder, 1);
+  writeBytes(encoder, pk);
+  writeVarUint(encoder, cl);
+  writeU8(encoder, 0x03);
+  writeVarUint(encoder, 0);
+  writeVarUint(encoder, 0);
+  writeVarUint(encoder, 0);
+  writeVarUint(encoder, 0);
+  writeU32(encoder, 0);
+  return withFixedCrc(toBytes(encoder));
+}
+
+describe('numeric and key bounds at decode', () => {
+  it('accepts a causal length up to 2^31 and refuses 2^31 + 1 and 2^53 - 1 at row.cl', () => {
+    const pk = packPrimaryKey(['k']);
+    expect(decodeChangeset(handWritten(pk, MAX_CAUSAL_LENGTH)).changes[0]!.cl).toBe(2 ** 31);
+    for (const cl of [MAX_CAUSAL_LENGTH + 1, 2 ** 53 - 1]) {
+      const result = tryDecodeChangeset(handWritten(pk, cl));
+      expect(result.ok).toBe(false);
+      if (!result.ok) {
+        expect(result.error).toBeInstanceOf(DecodeError);
+        expect(result.error.field).toBe('row.cl');
+      }
+    }
+  });
+
+  it('refuses to encode a causal length beyond 2^31, so no sender writes what receivers refuse', () => {
+    const error = (() => {
+      try {
+        encodeChangeset({ changes: [{ ...sample('t', 'c', 1n), cl: MAX_CAUSAL_LENGTH + 1 }] });
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(InvalidChangeError);
+    expect(error).toMatchObject({ table: 't', column: 'c' });
+  });
+
+  it('refuses a NULL in any key column at row.pk', () => {
+    for (const key of [[null], ['a', null], [null, 1n]]) {
+      const result = tryDecodeChangeset(handWritten(packPrimaryKey(key), 1));
+      expect(result.ok).toBe(false);
+      if (!result.ok) {
+        expect(result.error.field).toBe('row.pk');
+        expect(result.error.reason).toMatch(/NULL/);
+      }
+    }
+  });
+
+  test.prop([fc.oneof(fc.integer({ min: 1, max: 2 ** 32 }), fc.maxSafeNat()), keyArray], {
+    numRuns: runs(),
+  })(
+    'a hand-written changeset decodes exactly when its causal length is within bounds',
+    (cl, key) => {
+      const result = tryDecodeChangeset(handWritten(packPrimaryKey(key), cl));
+      expect(result.ok).toBe(cl >= 1 && cl <= MAX_CAUSAL_LENGTH && !key.includes(null));
+      if (!result.ok) expect(result.error).toBeInstanceOf(DecodeError);
+    },
+  );
 });
 
 function expectTotal(bytes: Uint8Array): void {

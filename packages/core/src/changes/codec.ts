@@ -32,6 +32,20 @@ export const CHANGESET_MAGIC = new Uint8Array([0x4f, 0x46, 0x53, 0x43]);
 /** The changeset format version this code writes and reads. */
 export const CHANGESET_VERSION = 1;
 
+/**
+ * The greatest causal length a changeset may carry (2^31). An honest row reaches it only after a
+ * billion deletes and re-inserts; a hostile 2^53 - 1 accepted once would make the next local
+ * delete step past 2^53, where a JS number stops being exact and the replica could never encode
+ * a changeset again. The bound leaves 2^22 times its value of headroom below that, so local
+ * steps on an accepted value never overflow. See `docs/protocol.md`, "Numeric bounds".
+ *
+ * @example
+ * ```ts
+ * if (cl > MAX_CAUSAL_LENGTH) throw new Error('refused');
+ * ```
+ */
+export const MAX_CAUSAL_LENGTH = 2 ** 31;
+
 const NEW_STAMP = 0x80;
 const ROW_HAS_SENTINEL = 0x01;
 const ROW_SENTINEL_NEW_STAMP = 0x02;
@@ -177,7 +191,18 @@ function groupByTable(changes: readonly Change[]): Map<string, TableGroup> {
   return tables;
 }
 
-function validateChange(change: Change): void {
+/**
+ * Checks one change against everything the changeset format bounds (names, causal length,
+ * stamp ranges, a sentinel without value); throws {@link InvalidChangeError}. Changes that
+ * arrive as objects rather than bytes pass through here, so they meet the same bounds as a
+ * decoded changeset.
+ *
+ * @example
+ * ```ts
+ * for (const change of changes) assertValidChange(change);
+ * ```
+ */
+export function assertValidChange(change: Change): void {
   const { table, column, cl, stamp } = change;
   if (table.length === 0) throw new InvalidChangeError(table, column, 'empty table name');
   if (column !== null && column.length === 0) {
@@ -185,6 +210,13 @@ function validateChange(change: Change): void {
   }
   if (!Number.isSafeInteger(cl) || cl < 1) {
     throw new InvalidChangeError(table, column, `causal length ${cl} is not a positive integer`);
+  }
+  if (cl > MAX_CAUSAL_LENGTH) {
+    throw new InvalidChangeError(
+      table,
+      column,
+      `causal length ${cl} exceeds the protocol bound 2^31 (${MAX_CAUSAL_LENGTH})`,
+    );
   }
   if (column !== null && cl % 2 === 0) {
     throw new InvalidChangeError(
@@ -225,7 +257,7 @@ export function encodeChangeset(changeset: Changeset): Uint8Array {
   const sites = new Map<SiteId, number>();
   let baseWall = Number.POSITIVE_INFINITY;
   for (const change of changes) {
-    validateChange(change);
+    assertValidChange(change);
     if (!strings.has(change.table)) strings.set(change.table, strings.size);
     if (change.column !== null && !strings.has(change.column))
       strings.set(change.column, strings.size);
@@ -550,6 +582,9 @@ export function walkChangeset(bytes: Uint8Array, visitor: ChangesetVisitor): voi
       const clAt = decoder.pos;
       const cl = readVarUint(decoder, 'row.cl');
       if (cl < 1) throw new DecodeError(clAt, 'row.cl', 'causal length must be at least 1');
+      if (cl > MAX_CAUSAL_LENGTH) {
+        throw new DecodeError(clAt, 'row.cl', `causal length ${cl} exceeds 2^31`);
+      }
       const flagsAt = decoder.pos;
       const flags = readU8(decoder, 'row.flags');
       if (

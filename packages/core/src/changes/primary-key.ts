@@ -11,7 +11,7 @@ import {
   writeVarUint,
 } from './encoding.js';
 import type { SqlValue } from './value.js';
-import { readSqlValuePayload, writeSqlValue } from './value-codec.js';
+import { readSqlValuePayload, ValueKind, writeSqlValue } from './value-codec.js';
 
 /** Most primary-key columns a packed key may hold. */
 export const MAX_PRIMARY_KEY_COLUMNS = 64;
@@ -34,7 +34,8 @@ export function packPrimaryKey(values: readonly SqlValue[]): Uint8Array {
 }
 
 /**
- * Unpacks {@link packPrimaryKey}'s bytes; throws {@link DecodeError} on malformed input.
+ * Unpacks {@link packPrimaryKey}'s bytes; throws {@link DecodeError} on malformed input,
+ * including a NULL key value (no row has one: `enableSync` refuses nullable key columns).
  *
  * @example
  * ```ts
@@ -56,6 +57,10 @@ export function unpackPrimaryKey(packed: Uint8Array): SqlValue[] {
     const kind = readU8(decoder, 'primaryKey.value');
     if (kind > 0x7f)
       throw new DecodeError(decoder.pos - 1, 'primaryKey.value', 'flag bit set in a key value');
+    // A NULL key has no identity: SQLite would give an INTEGER PRIMARY KEY row a rowid of its own
+    // choosing on each replica, so the same change would make different rows.
+    if (kind === ValueKind.Null)
+      throw new DecodeError(decoder.pos - 1, 'primaryKey.value', `key column ${i + 1} is NULL`);
     values.push(readSqlValuePayload(decoder, kind, 'primaryKey.value'));
   }
   if (remaining(decoder) !== 0) {

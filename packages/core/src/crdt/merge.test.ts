@@ -1,9 +1,16 @@
+import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import type { Change } from '../changes/change.js';
 import { packPrimaryKey, primaryKeyString } from '../changes/primary-key.js';
+import { type SqlValue, sqlValuesEqual } from '../changes/value.js';
 import { DriftError, type Hlc } from '../hlc/hlc.js';
+import { MemoryReplica } from '../memory/memory-replica.js';
+import { sqlValue } from '../test-support/arbitraries.js';
+import { fakeEnv } from '../test-support/fake-env.js';
+import { prng, scramble } from '../test-support/history.js';
+import { runs } from '../test-support/runs.js';
 import { nextDeleteCl, nextInsertCl } from './causal-length.js';
-import { incomingWins } from './lww.js';
+import { compareSqlValues, incomingWins } from './lww.js';
 import { type LocalRow, mergeBatch } from './merge.js';
 
 const A = 'aa'.repeat(16);
@@ -27,8 +34,12 @@ const row = (stamp: Hlc, cl: number): Change => ({
   cl,
 });
 
-function local(cl: number, stamps: Record<string, Hlc>): LocalRow {
-  return { cl, stampOf: (column) => stamps[column] };
+function local(
+  cl: number,
+  stamps: Record<string, Hlc>,
+  values: Record<string, SqlValue> = {},
+): LocalRow {
+  return { cl, stampOf: (column) => stamps[column], valueOf: (column) => values[column] ?? null };
 }
 
 describe('causal length', () => {
@@ -42,12 +53,130 @@ describe('causal length', () => {
 });
 
 describe('last-writer-wins', () => {
-  it('takes strictly greater stamps and treats equal stamps as the same write', () => {
-    expect(incomingWins(at(2), at(1))).toBe(true);
-    expect(incomingWins(at(1), at(2))).toBe(false);
-    expect(incomingWins(at(1), at(1))).toBe(false);
-    expect(incomingWins(at(1, B), at(1, A))).toBe(true);
-    expect(incomingWins(at(1), undefined)).toBe(true);
+  it('takes strictly greater stamps; an equal stamp wins only with a greater value', () => {
+    const same = (): SqlValue => 'x';
+    expect(incomingWins(at(2), at(1), 'a', same)).toBe(true);
+    expect(incomingWins(at(1), at(2), 'z', same)).toBe(false);
+    expect(incomingWins(at(1), at(1), 'x', same)).toBe(false);
+    expect(incomingWins(at(1), at(1), 'y', same)).toBe(true);
+    expect(incomingWins(at(1), at(1), 'w', same)).toBe(false);
+    expect(incomingWins(at(1, B), at(1, A), null, same)).toBe(true);
+    expect(incomingWins(at(1), undefined, null, same)).toBe(true);
+  });
+
+  it('orders values by storage class, then by number, code point or byte', () => {
+    const ordered: SqlValue[] = [
+      null,
+      -(2n ** 63n),
+      -1n,
+      0n,
+      2n ** 63n - 1n,
+      Number.NEGATIVE_INFINITY,
+      -1.5,
+      -0,
+      0,
+      2.5,
+      '',
+      'A',
+      'a',
+      '\uffff',
+      '\u{1f642}',
+      new Uint8Array([]),
+      new Uint8Array([0]),
+      new Uint8Array([0, 0]),
+      new Uint8Array([1]),
+    ];
+    for (let i = 0; i < ordered.length; i++) {
+      for (let j = 0; j < ordered.length; j++) {
+        expect(Math.sign(compareSqlValues(ordered[i]!, ordered[j]!)), `${i} vs ${j}`).toBe(
+          Math.sign(i - j),
+        );
+      }
+    }
+  });
+
+  test.prop([sqlValue, sqlValue, sqlValue], { numRuns: runs() })(
+    'the value order is total: antisymmetric, transitive, 0 only for the same bytes',
+    (a, b, c) => {
+      expect(Math.sign(compareSqlValues(a, b)) + Math.sign(compareSqlValues(b, a))).toBe(0);
+      expect(compareSqlValues(a, b) === 0).toBe(sqlValuesEqual(a, b));
+      if (compareSqlValues(a, b) <= 0 && compareSqlValues(b, c) <= 0) {
+        expect(compareSqlValues(a, c)).toBeLessThanOrEqual(0);
+      }
+      expect(compareSqlValues(a, a)).toBe(0);
+    },
+  );
+});
+
+describe('merge with equal stamps (a restored device reissued a stamp)', () => {
+  const TABLE = { name: 't', columns: ['id', 'a', 'b'], primaryKey: ['id'] };
+  // A tiny pool of stamps, so that most changes of a history share one with another.
+  const pooled = fc.constantFrom(at(10), at(10, B), at(11), at(10, A, 1));
+  const tieChange: fc.Arbitrary<Change> = fc
+    .record({
+      key: fc.constantFrom('r1', 'r2'),
+      column: fc.option(fc.constantFrom('a', 'b'), { nil: null, freq: 4 }),
+      value: sqlValue,
+      stamp: pooled,
+      cl: fc.integer({ min: 1, max: 4 }),
+    })
+    .map(({ key, column, value, stamp, cl }) => ({
+      table: 't',
+      pk: packPrimaryKey([key]),
+      column,
+      value: column === null ? null : value,
+      stamp,
+      cl: column === null || cl % 2 === 1 ? cl : cl - 1,
+    }));
+
+  const replica = (seed: number): MemoryReplica => {
+    const created = new MemoryReplica({ env: fakeEnv(1_700_000_000_000, seed) });
+    created.createTable(TABLE);
+    return created;
+  };
+
+  test.prop([fc.array(tieChange, { minLength: 1, maxLength: 12 }), fc.integer()], {
+    numRuns: runs(),
+  })('merge is commutative, associative and idempotent when stamps tie', (changes, seed) => {
+    const random = prng(seed);
+    const inOrder = replica(1);
+    inOrder.apply(changes);
+    const reversed = replica(2);
+    reversed.apply([...changes].reverse());
+    // Scrambled: reordered, split into batches, some delivered twice.
+    const scrambled = replica(3);
+    for (const batch of scramble(changes, random)) scrambled.apply(batch);
+    const oneByOne = replica(4);
+    for (const change of [...changes].reverse()) oneByOne.apply([change]);
+    const dump = Buffer.from(inOrder.dump()).toString('hex');
+    expect(Buffer.from(reversed.dump()).toString('hex')).toBe(dump);
+    expect(Buffer.from(scrambled.dump()).toString('hex')).toBe(dump);
+    expect(Buffer.from(oneByOne.dump()).toString('hex')).toBe(dump);
+  });
+
+  it('x then y keeps the same value as y then x', () => {
+    const x = cell('a', 'x', at(10));
+    const y = cell('a', 'y', at(10));
+    const first = replica(1);
+    first.apply([row(at(10), 1), x]);
+    first.apply([y]);
+    const second = replica(2);
+    second.apply([row(at(10), 1), y]);
+    second.apply([x]);
+    expect(first.rows('t')).toEqual([{ id: 'r1', a: 'y', b: null }]);
+    expect(second.rows('t')).toEqual(first.rows('t'));
+    expect(Buffer.from(second.dump()).toString('hex')).toBe(
+      Buffer.from(first.dump()).toString('hex'),
+    );
+  });
+
+  it('decides a tie against the local value, and within one batch', () => {
+    const against = mergeBatch([cell('a', 'y', at(10))], () => local(1, { a: at(10) }, { a: 'x' }));
+    expect(against.ok && against.rows[0]!.cells.map((c) => c.value)).toEqual(['y']);
+    const loses = mergeBatch([cell('a', 'w', at(10))], () => local(1, { a: at(10) }, { a: 'x' }));
+    expect(loses.ok && loses.rows).toEqual([]);
+    const within = mergeBatch([cell('a', 'y', at(10)), cell('a', 'x', at(10))], () => undefined);
+    expect(within.ok && within.rows[0]!.cells.map((c) => c.value)).toEqual(['y']);
   });
 });
 
@@ -79,7 +208,9 @@ describe('mergeBatch', () => {
   });
 
   it('reports nothing for a batch the replica already has', () => {
-    const result = mergeBatch([row(at(1), 1), cell('a', 'x', at(1))], () => local(1, { a: at(1) }));
+    const result = mergeBatch([row(at(1), 1), cell('a', 'x', at(1))], () =>
+      local(1, { a: at(1) }, { a: 'x' }),
+    );
     expect(result.ok && result.rows).toEqual([]);
   });
 

@@ -1,7 +1,9 @@
 import type { Change } from '../changes/change.js';
 import { primaryKeyString } from '../changes/primary-key.js';
+import type { SqlValue } from '../changes/value.js';
 import { compareHlc, DriftError, type Hlc } from '../hlc/hlc.js';
 import { isLive, NEVER_EXISTED } from './causal-length.js';
+import { compareSqlValues } from './lww.js';
 
 /**
  * What a replica knows of one of its rows, as the merge needs it: the row's causal length and
@@ -9,7 +11,11 @@ import { isLive, NEVER_EXISTED } from './causal-length.js';
  *
  * @example
  * ```ts
- * const local: LocalRow = { cl: 1, stampOf: (column) => stamps.get(column) };
+ * const local: LocalRow = {
+ *   cl: 1,
+ *   stampOf: (column) => stamps.get(column),
+ *   valueOf: (column) => values.get(column) ?? null,
+ * };
  * ```
  */
 export interface LocalRow {
@@ -17,6 +23,12 @@ export interface LocalRow {
   readonly cl: number;
   /** Stamp of the column's value in the current life, or `undefined` if never written in it. */
   stampOf(column: string): Hlc | undefined;
+  /**
+   * The column's current value. Asked only when an incoming write has the same stamp as the
+   * local one (re-delivery, or a restored device that reissued a stamp), to break the tie by
+   * value, so it may be slow.
+   */
+  valueOf(column: string): SqlValue;
 }
 
 /**
@@ -101,7 +113,7 @@ interface MutableRowMerge {
 /**
  * Decides what a batch of remote changes does to a replica, with no I/O: causal length first
  * (a greater `cl` wins: delete or resurrect; changes of earlier lives are discarded), then
- * per-column last-writer-wins within the winning life. The result is the same whatever the order,
+ * per-column last-writer-wins within the winning life (equal stamps ordered by value). The result is the same whatever the order,
  * duplication or splitting of the batch. If any stamp is further ahead than `drift` allows, the
  * whole batch is refused.
  *
@@ -187,11 +199,22 @@ export function mergeBatch(
     const cells = row.cells;
     let at = 0;
     while (at < cells.length && cells[at]!.column !== column) at++;
+    // Equal stamps with different values (a restored device reissued a stamp) are ordered by
+    // value, so the same set of changes wins whatever the order it arrives in.
     if (at < cells.length) {
-      if (compareHlc(stamp, cells[at]!.stamp) > 0) cells[at] = change;
+      const order = compareHlc(stamp, cells[at]!.stamp);
+      if (order > 0 || (order === 0 && compareSqlValues(change.value, cells[at]!.value) > 0)) {
+        cells[at] = change;
+      }
     } else {
       const localStamp = row.newLife ? undefined : row.local?.stampOf(column);
-      if (localStamp === undefined || compareHlc(stamp, localStamp) > 0) cells.push(change);
+      const order = localStamp === undefined ? 1 : compareHlc(stamp, localStamp);
+      if (
+        order > 0 ||
+        (order === 0 && compareSqlValues(change.value, row.local!.valueOf(column)) > 0)
+      ) {
+        cells.push(change);
+      }
     }
   }
 

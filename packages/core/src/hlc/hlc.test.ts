@@ -27,6 +27,8 @@ import {
 const A = 'aa'.repeat(16);
 const B = 'bb'.repeat(16);
 
+const SITE_FOR_WRITES = 'ab'.repeat(16);
+
 describe('HybridClock local events', () => {
   it('uses physical time when it advances', () => {
     const env = fakeEnv(1000);
@@ -95,6 +97,38 @@ describe('HybridClock local events', () => {
       expect(compareHlc(stamp, previous)).toBeGreaterThan(0);
       previous = stamp;
     }
+  });
+});
+
+describe('HybridClock stamps for earlier writes', () => {
+  it('stamps a write with the time it was made, clamped to physical time', () => {
+    const env = fakeEnv(10_000);
+    const clock = new HybridClock(SITE_FOR_WRITES, { env });
+    expect(clock.stampAt(4_000)).toEqual({ wall: 4_000, counter: 0, site: SITE_FOR_WRITES });
+    expect(clock.stampAt(4_000)).toEqual({ wall: 4_000, counter: 1, site: SITE_FOR_WRITES });
+    // A write time ahead of the clock (another clock's view) is no later than now.
+    expect(clock.stampAt(50_000).wall).toBe(10_000);
+  });
+
+  it('still orders a late-stamped write after everything the clock has seen', () => {
+    const env = fakeEnv(10_000);
+    const clock = new HybridClock(SITE_FOR_WRITES, { env });
+    clock.observe({ wall: 7_000, counter: 3 });
+    const stamp = clock.stampAt(5_000);
+    expect(stamp).toEqual({ wall: 7_000, counter: 4, site: SITE_FOR_WRITES });
+    expect(compareHlc(clock.stampAt(6_000), stamp)).toBeGreaterThan(0);
+  });
+
+  it('changes site and keeps its time', () => {
+    const env = fakeEnv(10_000);
+    const clock = new HybridClock(SITE_FOR_WRITES, { env });
+    const before = clock.now();
+    const other = 'cd'.repeat(16);
+    clock.changeSite(other);
+    const after = clock.now();
+    expect(after.site).toBe(other);
+    expect(clock.site).toBe(other);
+    expect(after.wall === before.wall && after.counter === before.counter + 1).toBe(true);
   });
 });
 

@@ -209,25 +209,37 @@ export interface HybridClockOptions {
  * ```
  */
 export class HybridClock {
-  /** The site this clock stamps for. */
-  readonly site: SiteId;
   /** Largest accepted lead of a remote stamp over local physical time. */
   readonly maxDriftMs: number;
+  #site: SiteId;
   #now: () => number;
   #wall: number;
   #counter: number;
 
   constructor(site: SiteId, options: HybridClockOptions = {}) {
-    this.site = site;
+    this.#site = site;
     this.maxDriftMs = options.maxDriftMs ?? DEFAULT_MAX_DRIFT_MS;
     this.#now = options.env?.now ?? (() => Date.now());
     this.#wall = options.last?.wall ?? 0;
     this.#counter = options.last?.counter ?? 0;
   }
 
+  /** The site this clock stamps for. */
+  get site(): SiteId {
+    return this.#site;
+  }
+
+  /**
+   * Stamps for another site from now on (a replica restored from a backup takes a new site id, so
+   * that its stamps cannot repeat ones its earlier self issued). The time is kept.
+   */
+  changeSite(site: SiteId): void {
+    this.#site = site;
+  }
+
   /** The last stamp issued or received (the clock's state, to persist). */
   get last(): Hlc {
-    return { wall: this.#wall, counter: this.#counter, site: this.site };
+    return { wall: this.#wall, counter: this.#counter, site: this.#site };
   }
 
   /** Current physical time as this clock sees it (ms). */
@@ -237,14 +249,29 @@ export class HybridClock {
 
   /** Issues the stamp of a local event, greater than every stamp issued or received before. */
   now(): Hlc {
-    const physical = this.physicalNow();
+    return this.stampAt(this.physicalNow());
+  }
+
+  /**
+   * Issues the stamp of a local event that happened at physical time `writtenAt` (ms), still
+   * greater than every stamp issued or received before. A write captured earlier and stamped
+   * later keeps the time it was made (so it does not beat a later write of another device), and
+   * a time ahead of the local physical clock is clamped to it.
+   *
+   * @example
+   * ```ts
+   * const stamp = clock.stampAt(writtenAtMs); // stamp.wall >= min(writtenAtMs, physicalNow())
+   * ```
+   */
+  stampAt(writtenAt: number): Hlc {
+    const physical = Math.min(Math.floor(writtenAt), this.physicalNow());
     if (physical > this.#wall) {
       this.#wall = physical;
       this.#counter = 0;
     } else {
       this.#bumpCounter();
     }
-    return { wall: this.#wall, counter: this.#counter, site: this.site };
+    return { wall: this.#wall, counter: this.#counter, site: this.#site };
   }
 
   /**

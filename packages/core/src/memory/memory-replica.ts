@@ -130,6 +130,11 @@ class MemoryRow implements LocalRow {
     return index === undefined ? undefined : this.stamp(index);
   }
 
+  valueOf(column: string): SqlValue {
+    const index = this.table.columnIndex.get(column);
+    return index === undefined ? null : (this.value(index) ?? null);
+  }
+
   /** The greatest local sequence of the row's life and cells. */
   lastSeq(): number {
     let last = this.lifeSeq;

@@ -3,6 +3,7 @@ import type { SqlValue } from '../changes/value.js';
 import { isLive } from '../crdt/causal-length.js';
 import type { SiteId } from '../hlc/site-id.js';
 import type { ReplicaContext } from './context.js';
+import { assertExactRowText, mayBeInexactText } from './exact-text.js';
 import { decodeRowClocks, LIFE_SLOT, NO_CLOCK, type SlotClock } from './row-clocks.js';
 import { quoteIdentifier } from './sql.js';
 import { type SyncedTable, toMetaRow } from './synced-table.js';
@@ -166,6 +167,13 @@ function emitRow(
 ): void {
   const { table, row } = read;
   const width = table.keyWidth;
+  // Text a driver could not read exactly must not leave as what it read (see InvalidTextError).
+  for (let i = 0; i < row.length; i++) {
+    if (mayBeInexactText(row[i])) {
+      assertExactRowText(context.driver, table, row, width + 5);
+      break;
+    }
+  }
   const key = row.slice(0, width);
   const meta = toMetaRow(key, row, width);
   // Rows without exceptions (most) need no decoded slot map.

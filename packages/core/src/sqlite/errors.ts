@@ -1,3 +1,4 @@
+import type { SqlValue } from '../changes/value.js';
 import { OffsyncError } from '../errors.js';
 
 /**
@@ -14,12 +15,14 @@ export type SchemaProblem =
   | 'no-primary-key'
   | 'nullable-primary-key'
   | 'primary-key-collation'
+  | 'primary-key-affinity'
   | 'not-null-without-default'
   | 'integer-primary-key'
   | 'unique-constraint'
   | 'foreign-key'
   | 'no-value-columns-limit'
-  | 'altering';
+  | 'altering'
+  | 'schema-drift';
 
 /**
  * A table's schema does not allow sync. Names the table, the column where there is one, the
@@ -133,5 +136,39 @@ export class ApplyError extends OffsyncError {
     );
     this.table = table;
     this.reason = reason;
+  }
+}
+
+/**
+ * A TEXT value in a synced table is not valid UTF-8 (SQLite stores whatever bytes it is given: a
+ * lone UTF-16 surrogate bound by the app lands as WTF-8, `CAST(x'ff' AS TEXT)` as a bare byte).
+ * JavaScript can only read such text with U+FFFD in place of the bad bytes, so sending it would
+ * make other replicas hold different bytes than this one. Nothing is sent until the value is
+ * rewritten (as valid text, or as a BLOB); names the table, the row's key and the column.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof InvalidTextError) console.log(error.table, error.key, error.column);
+ * ```
+ */
+export class InvalidTextError extends OffsyncError {
+  readonly type = 'InvalidTextError';
+  /** The table. */
+  readonly table: string;
+  /** The row's primary-key values, as JavaScript reads them. */
+  readonly key: readonly SqlValue[];
+  /** The column holding the text (a key column when the key itself is the bad text). */
+  readonly column: string;
+  /** The bytes SQLite holds, in hex. */
+  readonly bytes: string;
+
+  constructor(table: string, key: readonly SqlValue[], column: string, bytes: string) {
+    super(
+      `TEXT in ${table}.${column} (key ${JSON.stringify(key, (_, v) => (typeof v === 'bigint' ? `${v}` : v))}) is not valid UTF-8 (bytes ${bytes}), so it cannot sync without changing: rewrite it as valid text, or store it as a BLOB`,
+    );
+    this.table = table;
+    this.key = key;
+    this.column = column;
+    this.bytes = bytes;
   }
 }

@@ -4,4 +4,5 @@ export * from './driver.js';
 export * from './errors.js';
 export * from './replica.js';
 export * from './schema.js';
+export { WRITE_TIME_SQL } from './shadow-tables.js';
 export { inSavepoint, MAX_PARAMETERS, quoteIdentifier } from './sql.js';

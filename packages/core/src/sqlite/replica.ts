@@ -27,9 +27,10 @@ import {
 import type { ReplicaContext } from './context.js';
 import type { SqliteDriver } from './driver.js';
 import { NotSyncedError, SchemaError, SchemaMismatchError } from './errors.js';
-import { type FlushStamp, foldLog } from './fold.js';
+import { assertExactRowText, mayBeInexactText } from './exact-text.js';
+import { foldLog, newFlushStamps } from './fold.js';
 import { collectFreshRows, writeFreshRows } from './fresh-rows.js';
-import { createMetadataTables, METADATA_FORMAT } from './metadata.js';
+import { createMetadataTables, METADATA_FORMAT, upgradeMetadata } from './metadata.js';
 import { decodeRowClocks } from './row-clocks.js';
 import {
   canonicalSchema,
@@ -131,26 +132,34 @@ export interface CommitAlterOptions {
  * ```
  */
 export class SqliteReplica {
-  /** This replica's site id (persisted in the database). */
-  readonly site: SiteId;
   /** The connection. */
   readonly driver: SqliteDriver;
+  #site: SiteId;
+  readonly #env: Env;
   readonly #clock: HybridClock;
   readonly #stamps: StampStore;
   readonly #context: ReplicaContext;
   readonly #tables = new Map<string, SyncedTable>();
   readonly #altering = new Set<string>();
+  /** Synced tables whose schema was changed without beginAlter, in a way that cannot be absorbed. */
+  readonly #drifted = new Map<string, SchemaError>();
+  /** `PRAGMA schema_version` when the synced tables' schemas were last compared with SQLite's. */
+  #schemaVersion = -1;
   #seq = 0;
   #depth = 0;
 
-  private constructor(driver: SqliteDriver, site: SiteId, clock: HybridClock) {
+  private constructor(driver: SqliteDriver, site: SiteId, clock: HybridClock, env: Env) {
     this.driver = driver;
-    this.site = site;
+    this.#site = site;
+    this.#env = env;
     this.#clock = clock;
     this.#stamps = new StampStore(driver);
+    const siteOf = (): SiteId => this.#site;
     this.#context = {
       driver,
-      site,
+      get site(): SiteId {
+        return siteOf();
+      },
       clock,
       stamps: this.#stamps,
       bulk: new BulkWriter(driver),
@@ -172,7 +181,14 @@ export class SqliteReplica {
     createMetadataTables(driver);
     const state = readState(driver);
     const format = state.get('format');
-    if (format !== undefined && Number(format) !== METADATA_FORMAT) {
+    if (
+      format !== undefined &&
+      !(
+        Number.isInteger(Number(format)) &&
+        Number(format) >= 1 &&
+        Number(format) <= METADATA_FORMAT
+      )
+    ) {
       throw new SchemaError(
         'offsync_state',
         'reserved-name',
@@ -200,9 +216,17 @@ export class SqliteReplica {
         counter: Number(state.get('clock_counter') ?? 0),
       },
     });
-    const replica = new SqliteReplica(driver, site, clock);
+    const replica = new SqliteReplica(driver, site, clock, env);
     replica.#seq = Number(state.get('seq') ?? 0);
     replica.#loadTables();
+    if (format !== undefined && Number(format) < METADATA_FORMAT) {
+      const tables = [...replica.#tables.values()].map((table) => ({
+        shadow: table.shadow,
+        valueColumns: valueColumnsOf(table.schema),
+        altering: replica.#altering.has(table.name),
+      }));
+      inSavepoint(driver, () => upgradeMetadata(driver, Number(format), tables));
+    }
     return replica;
   }
 
@@ -306,6 +330,10 @@ export class SqliteReplica {
     return this.#operation(() => {
       this.#fold();
       const tables = (options.tables ?? this.syncedTables()).map((name) => this.#table(name));
+      for (const table of tables) {
+        const drift = this.#drifted.get(table.name);
+        if (drift) throw drift;
+      }
       return readChangesSince(this.#context, tables, seq, options, this.#seq);
     });
   }
@@ -385,6 +413,85 @@ export class SqliteReplica {
       if (!outcome) return undefined;
       if (outcome.maxStamp) this.#clock.observe(outcome.maxStamp);
       return { rows: outcome.rows, version: this.#seq };
+    });
+  }
+
+  /**
+   * This replica's site id (persisted in the database). It changes only when
+   * {@link SqliteReplica.renewSite} finds the replica restored from a backup.
+   */
+  get site(): SiteId {
+    return this.#site;
+  }
+
+  /**
+   * The local sequence at which this replica first stored `stamp` (issued or received it), or
+   * `undefined` when it does not hold it. A sync server's greatest stamp from this replica's site
+   * that the replica does not hold means the replica was restored from a backup taken before
+   * that stamp was issued.
+   *
+   * @example
+   * ```ts
+   * if (replica.stampSeq(serverStamp) === undefined) replica.renewSite(acked, serverStamp);
+   * ```
+   */
+  stampSeq(stamp: Hlc): number | undefined {
+    const row = this.driver
+      .prepare('SELECT seq FROM offsync_stamps WHERE wall = ? AND counter = ? AND site = ?')
+      .all([BigInt(stamp.wall), BigInt(stamp.counter), siteIdToBytes(stamp.site)])[0];
+    return row ? Number(row[0]) : undefined;
+  }
+
+  /**
+   * The greatest stamp this replica holds from `site`, or `undefined` (an index range read: what
+   * a sync server tells a device in `welcome`).
+   *
+   * @example
+   * ```ts
+   * const latest = central.latestStampFrom(device.site);
+   * ```
+   */
+  latestStampFrom(site: SiteId): Hlc | undefined {
+    const row = this.driver
+      .prepare(
+        'SELECT wall, counter FROM offsync_stamps WHERE site = ? ORDER BY wall DESC, counter DESC LIMIT 1',
+      )
+      .all([siteIdToBytes(site)])[0];
+    return row ? { wall: Number(row[0]), counter: Number(row[1]), site } : undefined;
+  }
+
+  /**
+   * Takes a new site id, for a replica restored from a backup: its clock and sequence went back
+   * to the backup's, so its next stamps could repeat stamps its earlier self already issued with
+   * other values. Local writes not yet delivered (stamps first stored after local sequence
+   * `deliveredUpTo`, the server's acknowledgement) move to the new site with their times kept,
+   * so they are sent as the new site's and merge as any other device's writes; everything older
+   * keeps its stamps. `seen` (the greatest stamp the server holds from the old site) is observed
+   * so the clock runs past it. Returns the new site id.
+   *
+   * @example
+   * ```ts
+   * const site = replica.renewSite(acked, serverStamp);
+   * ```
+   */
+  renewSite(deliveredUpTo: number, seen?: Hlc): SiteId {
+    return this.#operation(() => {
+      const old = this.#site;
+      const site = newSiteId(this.#env);
+      this.#site = site;
+      this.#clock.changeSite(site);
+      if (seen) this.#clock.observe(seen);
+      this.driver
+        .prepare("UPDATE offsync_state SET value = ? WHERE key = 'site'")
+        .run([siteIdToBytes(site)]);
+      // Writes still in the log are stamped for the new site directly; folded ones move over.
+      this.#fold();
+      this.driver
+        .prepare('UPDATE offsync_stamps SET site = ? WHERE site = ? AND seq > ?')
+        .run([siteIdToBytes(site), siteIdToBytes(old), BigInt(deliveredUpTo)]);
+      // Cached stamps still name the old site.
+      this.#stamps.reset();
+      return site;
     });
   }
 
@@ -577,6 +684,10 @@ export class SqliteReplica {
         writeString(encoder, name);
         writeVarUint(encoder, rows.length);
         for (const { row, pk } of rows) {
+          // A dump of text read inexactly would call byte-different replicas equal.
+          if (row.some(mayBeInexactText)) {
+            assertExactRowText(this.driver, table, row, table.keyWidth + 5);
+          }
           const meta = toMetaRow(row.slice(0, table.keyWidth), row, table.keyWidth);
           const slots = decodeRowClocks(meta, table.columns);
           writeBytes(encoder, pk);
@@ -712,6 +823,8 @@ export class SqliteReplica {
   }
 
   #validate(changeset: Changeset): void {
+    // A schema changed behind the replica's back must be seen before changes are judged by it.
+    this.#operation(() => this.#checkSchema());
     const fingerprints = changeset.fingerprints ?? {};
     for (const [name, fingerprint] of Object.entries(fingerprints)) {
       const table = this.#tables.get(name);
@@ -729,6 +842,8 @@ export class SqliteReplica {
       if (last?.name !== change.table) {
         last = this.#tables.get(change.table);
         if (!last) throw new NotSyncedError(change.table);
+        const drift = this.#drifted.get(change.table);
+        if (drift) throw drift;
         if (this.#altering.has(change.table)) {
           throw new SchemaError(
             change.table,
@@ -768,11 +883,68 @@ export class SqliteReplica {
     return dropped;
   }
 
+  /**
+   * Synced tables whose schema was changed without {@link SqliteReplica.beginAlter} in a way
+   * that cannot be taken up on its own (a renamed, dropped or retyped column), each with a
+   * {@link SchemaError} (`schema-drift`) naming the table and the fix. Their changes are neither
+   * read nor merged until fixed; other tables keep syncing. Checked cheaply, through SQLite's
+   * `schema_version`, before every read or merge.
+   */
+  schemaDrift(): ReadonlyMap<string, SchemaError> {
+    this.#operation(() => this.#checkSchema());
+    return new Map(this.#drifted);
+  }
+
+  /**
+   * Compares each synced table with SQLite's schema when `schema_version` moved. An ALTER made
+   * without beginAlter used to be silent (an added column never synced) or to break every sync
+   * (`no such column` after a rename): an added column is now taken up as commitAlter would, and
+   * anything else stops that table with a typed error.
+   */
+  #checkSchema(): void {
+    const version = Number(this.driver.prepare('PRAGMA schema_version').all()[0]?.[0] ?? 0);
+    if (version === this.#schemaVersion) return;
+    this.#schemaVersion = version;
+    let absorbed = false;
+    for (const table of [...this.#tables.values()]) {
+      if (this.#altering.has(table.name)) continue;
+      const live = readTableSchema(this.driver, table.name);
+      if (live.columns.length > 0 && schemaFingerprint(live) === table.fingerprint) {
+        this.#drifted.delete(table.name);
+        continue;
+      }
+      if (onlyAddedColumns(table.schema, live)) {
+        // What beginAlter + commitAlter do; the writes made since the ALTER to the new column
+        // were not captured (as between beginAlter and commitAlter), later ones are.
+        this.beginAlter(table.name);
+        this.commitAlter(table.name);
+        this.#drifted.delete(table.name);
+        absorbed = true;
+        continue;
+      }
+      this.#drifted.set(
+        table.name,
+        new SchemaError(
+          table.name,
+          'schema-drift',
+          live.columns.length === 0
+            ? 'the table was dropped or renamed while synced'
+            : 'its columns were renamed, dropped or changed without beginAlter, so its changes cannot be read or merged',
+          `call beginAlter('${table.name}') then commitAlter('${table.name}'${live.columns.length === 0 ? '' : ', { renamed: { old: "new" } }'}) to take up the new schema (or disableSync('${table.name}')); next time run ALTER TABLE between beginAlter and commitAlter`,
+        ),
+      );
+    }
+    if (absorbed)
+      this.#schemaVersion = Number(this.driver.prepare('PRAGMA schema_version').all()[0]?.[0] ?? 0);
+  }
+
   #fold(): number {
-    const stamp: FlushStamp = { sid: undefined };
+    this.#checkSchema();
+    const stamp = newFlushStamps();
     let rows = 0;
     for (const table of this.#tables.values()) {
-      if (!this.#altering.has(table.name)) rows += foldLog(this.#context, table, stamp);
+      if (!this.#altering.has(table.name) && !this.#drifted.has(table.name))
+        rows += foldLog(this.#context, table, stamp);
     }
     return rows;
   }
@@ -835,6 +1007,24 @@ export class SqliteReplica {
       JSON.parse(String(options)) as EnableSyncOptions,
     );
   }
+}
+
+/**
+ * The live schema only adds value columns at the end that ADD COLUMN could add to a synced table
+ * (nullable or with a default); every earlier column and the key are as they were.
+ */
+function onlyAddedColumns(synced: TableSchema, live: TableSchema): boolean {
+  if (live.columns.length <= synced.columns.length) return false;
+  if (JSON.stringify(live.primaryKey) !== JSON.stringify(synced.primaryKey)) return false;
+  const same = synced.columns.every(
+    (column, i) => JSON.stringify(column) === JSON.stringify(live.columns[i]),
+  );
+  if (!same) return false;
+  return live.columns
+    .slice(synced.columns.length)
+    .every(
+      (column) => column.primaryKey === 0 && (!column.notNull || column.defaultValue !== null),
+    );
 }
 
 function valueColumnsOf(schema: TableSchema): TableSchema['columns'] {

@@ -178,6 +178,7 @@ export function checkSyncable(
       );
     }
   }
+  checkKeyAffinity(driver, schema);
   if (schema.rowidKey && !options.allowIntegerPrimaryKey) {
     throw new SchemaError(
       table,
@@ -231,6 +232,43 @@ export function checkSyncable(
       `column ${text(from!)} references ${text(parent!)}: changes arrive in any order and a concurrent delete can orphan a row, which the constraint would refuse`,
       `drop the FOREIGN KEY, or pass { allowForeignKeys: true } to accept that such batches are refused`,
       text(from!),
+    );
+  }
+}
+
+// SQLite's column affinity for a declared type ("Determination Of Column Affinity", in order).
+function columnAffinity(declaredType: string): 'INTEGER' | 'TEXT' | 'BLOB' | 'REAL' | 'NUMERIC' {
+  const type = declaredType.toUpperCase();
+  if (type.includes('INT')) return 'INTEGER';
+  if (type.includes('CHAR') || type.includes('CLOB') || type.includes('TEXT')) return 'TEXT';
+  if (type.includes('BLOB') || type === '') return 'BLOB';
+  if (type.includes('REAL') || type.includes('FLOA') || type.includes('DOUB')) return 'REAL';
+  return 'NUMERIC';
+}
+
+// A key column that stores values as given (BLOB affinity, or ANY in a STRICT table) holds REAL
+// 2.0 and INTEGER 2 as equal keys of different storage class: an UPDATE from one to the other is
+// no change to SQLite (so no trigger sees it) yet packs to a different key, and replicas keep
+// different rows. Every other affinity converts such values to one storage class (measured on
+// INTEGER, REAL, NUMERIC and TEXT, -0.0 included). A STRICT BLOB column accepts only BLOBs.
+function checkKeyAffinity(driver: SqliteDriver, schema: TableSchema): void {
+  const definition = driver
+    .prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?")
+    .all([schema.name])[0]?.[0];
+  const strict = /\)\s*(WITHOUT\s+ROWID\s*,\s*)?STRICT\s*(,\s*WITHOUT\s+ROWID\s*)?;?\s*$/i.test(
+    text(definition ?? null),
+  );
+  for (const column of schema.columns) {
+    if (column.primaryKey === 0) continue;
+    const type = column.type.trim().toUpperCase();
+    const loose = strict ? type === 'ANY' : columnAffinity(type) === 'BLOB';
+    if (!loose) continue;
+    throw new SchemaError(
+      schema.name,
+      'primary-key-affinity',
+      `primary-key column ${column.name} is declared ${type === '' ? 'without a type' : type}, so it keeps REAL 2.0 and INTEGER 2 as one key in two storage classes, which replicas would hold apart`,
+      `declare ${column.name} TEXT or INTEGER (for binary keys: BLOB in a STRICT table)`,
+      column.name,
     );
   }
 }

@@ -92,6 +92,7 @@ export function createShadowTables(
     CREATE TABLE IF NOT EXISTS ${shadow.log}(
       id INTEGER PRIMARY KEY,
       op INTEGER NOT NULL,
+      w INTEGER,
       ${shadow.masks.map((mask) => `${mask} INTEGER`).join(', ')},
       ${shadow.keys.join(', ')}
     );
@@ -108,8 +109,23 @@ export function createShadowTables(
 }
 
 /**
- * Creates the capture triggers. They only append to the log (op, changed-column masks, key), so
- * an app's write pays one small append; metadata is folded in bulk later. They carry no "applying
+ * SQLite's wall time in Unix milliseconds, as the triggers record it with each log entry. It is
+ * built from `julianday('now')` because that works on every SQLite version we support and on any
+ * connection (a trigger cannot call a user-defined function: another connection may not have
+ * it), and SQLite keeps `'now'` fixed within one statement, so a bulk statement shares one time.
+ * `+ 0.5` rounds the double back to the millisecond it came from.
+ *
+ * @example
+ * ```ts
+ * driver.prepare(`SELECT ${WRITE_TIME_SQL}`).all(); // [[1733270400123n]]
+ * ```
+ */
+export const WRITE_TIME_SQL = `CAST((julianday('now') - 2440587.5) * 86400000 + 0.5 AS INTEGER)`;
+
+/**
+ * Creates the capture triggers. They only append to the log (op, write time, changed-column
+ * masks, key), so an app's write pays one small append; metadata is folded in bulk later, and
+ * stamped with the time each write was made, not the time of the fold. They carry no "applying
  * remote changes" test (it cost every local write a subquery): a merge instead deletes the log
  * entries its own writes produced, in the same transaction.
  *
@@ -143,24 +159,25 @@ export function createTriggers(
       .map((column, bit) => `(${changed(quoteIdentifier(column.name), column.type)} << ${bit})`);
     return bits.length === 0 ? '0' : bits.join(' | ');
   });
+  const w = WRITE_TIME_SQL;
   driver.exec(`
     CREATE TRIGGER ${insert} AFTER INSERT ON ${shadow.table}
     BEGIN
-      INSERT INTO ${shadow.log}(op, ${keyList}) VALUES (${LogOp.Insert}, ${newKey});
+      INSERT INTO ${shadow.log}(op, w, ${keyList}) VALUES (${LogOp.Insert}, ${w}, ${newKey});
     END;
     CREATE TRIGGER ${update} AFTER UPDATE ON ${shadow.table} WHEN ${sameKey}
     BEGIN
-      INSERT INTO ${shadow.log}(op, ${shadow.masks.join(', ')}, ${keyList})
-        VALUES (${LogOp.Update}, ${maskExpressions.join(', ')}, ${newKey});
+      INSERT INTO ${shadow.log}(op, w, ${shadow.masks.join(', ')}, ${keyList})
+        VALUES (${LogOp.Update}, ${w}, ${maskExpressions.join(', ')}, ${newKey});
     END;
     CREATE TRIGGER ${rekey} AFTER UPDATE ON ${shadow.table} WHEN NOT (${sameKey})
     BEGIN
-      INSERT INTO ${shadow.log}(op, ${keyList}) VALUES (${LogOp.Delete}, ${oldKey});
-      INSERT INTO ${shadow.log}(op, ${keyList}) VALUES (${LogOp.Insert}, ${newKey});
+      INSERT INTO ${shadow.log}(op, w, ${keyList}) VALUES (${LogOp.Delete}, ${w}, ${oldKey});
+      INSERT INTO ${shadow.log}(op, w, ${keyList}) VALUES (${LogOp.Insert}, ${w}, ${newKey});
     END;
     CREATE TRIGGER ${remove} AFTER DELETE ON ${shadow.table}
     BEGIN
-      INSERT INTO ${shadow.log}(op, ${keyList}) VALUES (${LogOp.Delete}, ${oldKey});
+      INSERT INTO ${shadow.log}(op, w, ${keyList}) VALUES (${LogOp.Delete}, ${w}, ${oldKey});
     END;
   `);
 }

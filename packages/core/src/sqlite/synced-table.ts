@@ -1,3 +1,4 @@
+import { InvalidChangeError } from '../changes/codec.js';
 import { packPrimaryKey, primaryKeyString, unpackPrimaryKey } from '../changes/primary-key.js';
 import type { SqlValue } from '../changes/value.js';
 import type { SqliteDriver, SqliteStatement } from './driver.js';
@@ -90,9 +91,21 @@ export class SyncedTable {
     return packPrimaryKey(values);
   }
 
-  /** Unpacks a change's `pk` into key values (throws `DecodeError` if malformed). */
+  /**
+   * Unpacks a change's `pk` into key values: throws `DecodeError` if malformed, and
+   * `InvalidChangeError` if it does not hold one value per key column (SQLite would otherwise
+   * fail untyped on the wrong parameter count, or match a prefix of the key).
+   */
   unpackKey(pk: Uint8Array): SqlValue[] {
-    return unpackPrimaryKey(pk);
+    const key = unpackPrimaryKey(pk);
+    if (key.length !== this.keyWidth) {
+      throw new InvalidChangeError(
+        this.name,
+        null,
+        `the key has ${key.length} column(s), the table's primary key has ${this.keyWidth}`,
+      );
+    }
+    return key;
   }
 
   /** The metadata of the row with key `key`, if any. */

@@ -108,6 +108,22 @@ export type ClientMessage =
       /** The client's local sequence this push brings the server up to. */
       readonly upTo: number;
       readonly changeset: Uint8Array;
+      /**
+       * More pages of the same unit follow: the server stages this page and applies nothing
+       * until the page without it, then the whole unit in one transaction (a local transaction
+       * larger than a page is never seen in part). Absent: the unit ends here.
+       */
+      readonly continues?: boolean;
+      /**
+       * This page's position in its unit, from 0. A page 0 starts a new unit (dropping any staged
+       * one); any other must follow the last staged page. Absent: 0.
+       */
+      readonly part?: number;
+      /**
+       * Names the unit its pages belong to (chosen by the client, unique per run of pages), so a
+       * duplicated or late page of another unit never mixes into this one. Absent: no name.
+       */
+      readonly unit?: string;
     }
   | {
       readonly type: 'pull';
@@ -156,6 +172,19 @@ export type ServerMessage =
        * the client pushes what it has, drops its synced rows and pulls everything again.
        */
       readonly resync: boolean;
+      /**
+       * The largest frame the server accepts (bytes). A client keeps each push under it and
+       * holds back a row that alone exceeds it, instead of retrying a push that can never pass.
+       * Absent from older servers.
+       */
+      readonly maxMessageBytes?: number;
+      /**
+       * The greatest stamp the server holds from the hello's site (as `hlcToString` writes it), when
+       * it holds any. A replica that does not hold that stamp itself was restored from a backup:
+       * it takes a new site id before it writes stamps that could repeat ones already issued.
+       * Absent from older servers.
+       */
+      readonly siteStamp?: string;
     }
   | {
       readonly type: 'pushResult';
@@ -167,6 +196,8 @@ export type ServerMessage =
       /** The server's state of refused rows, for the client to take back (empty when accepted). */
       readonly repair: Uint8Array;
       readonly evictions: readonly Eviction[];
+      /** The page was staged (it `continues`); nothing was applied yet. Absent: false. */
+      readonly staged?: boolean;
     }
   | {
       readonly type: 'changes';
@@ -176,6 +207,12 @@ export type ServerMessage =
       readonly serverVersion: number;
       readonly changeset: Uint8Array;
       readonly evictions: readonly Eviction[];
+      /**
+       * The page ends inside one unit of the server's (the changes of one push): the client
+       * keeps it and applies it together with the following pages up to one without it.
+       * Absent: false.
+       */
+      readonly continues?: boolean;
     }
   | { readonly type: 'notify'; readonly id: 0; readonly serverVersion: number }
   | {
@@ -344,8 +381,23 @@ function validate(type: string, header: Record<string, unknown>, payload: Uint8A
         schemas: schemas as Record<string, { canonical: string; fingerprint: string }>,
       };
     }
-    case 'push':
-      return { type, id, site: str(header, 'site'), upTo: int(header, 'upTo'), changeset: payload };
+    case 'push': {
+      const continues = optionalBool(header, 'continues');
+      const part = header.part === undefined ? undefined : int(header, 'part');
+      const unit = header.unit === undefined ? undefined : str(header, 'unit');
+      if (unit !== undefined && unit.length > 64)
+        throw new ProtocolError('unit is over 64 characters');
+      return {
+        type,
+        id,
+        site: str(header, 'site'),
+        upTo: int(header, 'upTo'),
+        changeset: payload,
+        ...(continues === undefined ? {} : { continues }),
+        ...(part === undefined ? {} : { part }),
+        ...(unit === undefined ? {} : { unit }),
+      };
+    }
     case 'pull': {
       noPayload();
       const tables = header.tables;
@@ -381,9 +433,14 @@ function validate(type: string, header: Record<string, unknown>, payload: Uint8A
         refused: record(header, 'refused') as Record<string, TableRefusal>,
         filtered: bool(header, 'filtered'),
         resync: bool(header, 'resync'),
+        ...(header.maxMessageBytes === undefined
+          ? {}
+          : { maxMessageBytes: int(header, 'maxMessageBytes') }),
+        ...(header.siteStamp === undefined ? {} : { siteStamp: stampText(header, 'siteStamp') }),
       };
     }
-    case 'pushResult':
+    case 'pushResult': {
+      const staged = optionalBool(header, 'staged');
       return {
         type,
         id,
@@ -393,8 +450,11 @@ function validate(type: string, header: Record<string, unknown>, payload: Uint8A
         refusals: list<RowRefusal>(header, 'refusals', ['table', 'pk', 'reason']),
         repair: payload,
         evictions: list<Eviction>(header, 'evictions', ['table', 'pk']),
+        ...(staged === undefined ? {} : { staged }),
       };
-    case 'changes':
+    }
+    case 'changes': {
+      const continues = optionalBool(header, 'continues');
       return {
         type,
         id,
@@ -403,7 +463,9 @@ function validate(type: string, header: Record<string, unknown>, payload: Uint8A
         serverVersion: int(header, 'serverVersion'),
         changeset: payload,
         evictions: list<Eviction>(header, 'evictions', ['table', 'pk']),
+        ...(continues === undefined ? {} : { continues }),
       };
+    }
     case 'notify':
       noPayload();
       return { type, id: 0, serverVersion: int(header, 'serverVersion') };
@@ -433,10 +495,22 @@ function str(header: Record<string, unknown>, field: string): string {
   return value;
 }
 
+function stampText(header: Record<string, unknown>, field: string): string {
+  const value = str(header, field);
+  if (!/^[0-9a-f]{48}$/.test(value)) {
+    throw new ProtocolError(`${field} must be a stamp: 48 lowercase hex characters`);
+  }
+  return value;
+}
+
 function bool(header: Record<string, unknown>, field: string): boolean {
   const value = header[field];
   if (typeof value !== 'boolean') throw new ProtocolError(`${field} must be true or false`);
   return value;
+}
+
+function optionalBool(header: Record<string, unknown>, field: string): boolean | undefined {
+  return header[field] === undefined ? undefined : bool(header, field);
 }
 
 function record(header: Record<string, unknown>, field: string): Record<string, unknown> {

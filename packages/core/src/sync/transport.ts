@@ -33,8 +33,34 @@ export interface Transport {
   request(message: ClientMessage): Promise<ServerMessage>;
   /** Listens for notifications and disconnections; returns the unsubscribe function. */
   subscribe(listener: (event: TransportEvent) => void): () => void;
-  /** Closes the connection; pending requests reject. */
+  /** Closes the connection; pending requests reject, and so do later ones until {@link reopen}. */
   close(): void;
+  /**
+   * Undoes {@link close}: later requests connect anew. A client calls it on `start()` after a
+   * `disconnect()`, so pause/resume works on one transport. Optional for compatibility: a
+   * transport without it cannot be restarted once closed (`start()` then throws
+   * {@link TransportClosedError} rather than retrying a dead transport forever).
+   */
+  reopen?(): void;
+}
+
+/**
+ * `start()` was called after `disconnect()` on a transport that cannot be reopened (it has no
+ * `reopen()`): give the client a new transport instead.
+ *
+ * @example
+ * ```ts
+ * try { client.start(); } catch (error) { if (error instanceof TransportClosedError) reconnectWithNewTransport(); }
+ * ```
+ */
+export class TransportClosedError extends OffsyncError {
+  readonly type = 'TransportClosedError';
+
+  constructor() {
+    super(
+      'the transport was closed by disconnect() and cannot be reopened: create a new client with a new transport',
+    );
+  }
 }
 
 /**

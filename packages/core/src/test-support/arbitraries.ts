@@ -1,5 +1,6 @@
 import { fc } from '@fast-check/vitest';
 import type { Change } from '../changes/change.js';
+import { MAX_CAUSAL_LENGTH } from '../changes/codec.js';
 import { packPrimaryKey } from '../changes/primary-key.js';
 import type { SqlValue } from '../changes/value.js';
 import { HLC_MAX_COUNTER, HLC_MAX_WALL, type Hlc } from '../hlc/hlc.js';
@@ -77,8 +78,11 @@ export const stamp: fc.Arbitrary<Hlc> = fc.record({
   site: siteId,
 });
 
+/** Any SQL value but NULL: what a primary-key column may hold. */
+export const keyValue: fc.Arbitrary<SqlValue> = sqlValue.filter((value) => value !== null);
+
 /** A packed primary key of 1 to 3 values. */
-export const packedKey = fc.array(sqlValue, { minLength: 1, maxLength: 3 }).map(packPrimaryKey);
+export const packedKey = fc.array(keyValue, { minLength: 1, maxLength: 3 }).map(packPrimaryKey);
 
 /** Any valid change. */
 export const change: fc.Arbitrary<Change> = fc
@@ -88,7 +92,10 @@ export const change: fc.Arbitrary<Change> = fc
     column: fc.option(fc.constantFrom('title', 'done', 'weight', 'data', 'é'), { nil: null }),
     value: sqlValue,
     stamp,
-    cl: fc.integer({ min: 1, max: 9 }),
+    cl: fc.oneof(
+      fc.integer({ min: 1, max: 9 }),
+      fc.integer({ min: 1, max: MAX_CAUSAL_LENGTH - 1 }),
+    ),
   })
   .map((c) => {
     if (c.column === null) return { ...c, value: null };

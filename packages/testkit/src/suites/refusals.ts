@@ -1,3 +1,4 @@
+import { type Change, encodeChangeset, MAX_CAUSAL_LENGTH, packPrimaryKey } from '@offsync/core';
 import { describe, expect, it } from 'vitest';
 import type { ResolvedOptions } from '../conformance-options.js';
 import { databaseImage } from '../database-image.js';
@@ -193,6 +194,104 @@ export function describeRefusals(harness: Harness, options: ResolvedOptions): vo
         strict.env.advance(1000);
         sendAll(near, strict);
         expectConverged([near, strict], ['todos']);
+      },
+      timeoutMs,
+    );
+
+    it(
+      'a NULL key, even into an INTEGER PRIMARY KEY table: DecodeError naming row.pk, nothing applied',
+      async () => {
+        const sql = 'CREATE TABLE items(id INTEGER PRIMARY KEY, v)';
+        const a = await harness.peer({ sql });
+        const b = await harness.peer({ sql });
+        a.replica.enableSync('items', { allowIntegerPrimaryKey: true });
+        b.replica.enableSync('items', { allowIntegerPrimaryKey: true });
+        a.run('INSERT INTO items VALUES (?, ?)', [7n, 'kept']);
+        sendAll(a, b);
+        a.run('INSERT INTO items VALUES (?, ?)', [8n, 'new']);
+        // Every change of the batch, with row 8's key replaced by NULL.
+        const nullKey = packPrimaryKey([null]);
+        const eight = packPrimaryKey([8n]).join();
+        const changes: Change[] = a.replica
+          .changesSince(0)
+          .changes.map((change) =>
+            change.pk.join() === eight ? { ...change, pk: nullKey } : change,
+          );
+        expect(changes.filter((change) => change.pk === nullKey)).toHaveLength(2);
+        const before = databaseImage(b.replica);
+        for (const input of [encodeChangeset({ changes }), changes]) {
+          const error = thrownBy(() => b.replica.applyChanges(input));
+          expect(error).toMatchObject({ type: 'DecodeError' });
+          expect(String(error.reason)).toMatch(/NULL/);
+          expect(databaseImage(b.replica)).toEqual(before);
+        }
+        expect(b.all('SELECT count(*) FROM items')).toEqual([[1n]]);
+      },
+      timeoutMs,
+    );
+
+    it(
+      'a key with the wrong number of columns: InvalidChangeError naming the table, nothing applied',
+      async () => {
+        const a = await harness.peer({ sql: TODOS_SQL, sync: ['todos'] });
+        const b = await target();
+        a.run('INSERT INTO todos(id, title) VALUES (?, ?), (?, ?)', ['t1', 'x', 't2', 'y']);
+        const good = a.replica.changesSince(0).changes;
+        for (const key of [
+          ['t2', 'extra'],
+          ['t2', 1n, 2.5],
+        ]) {
+          const pk = packPrimaryKey(key);
+          const changes = good.map((change, i) =>
+            i >= good.length / 2 ? { ...change, pk } : change,
+          );
+          const before = databaseImage(b.replica);
+          for (const input of [encodeChangeset({ changes }), changes]) {
+            const error = thrownBy(() => b.replica.applyChanges(input));
+            expect(error, String(key.length)).toMatchObject({
+              type: 'InvalidChangeError',
+              table: 'todos',
+            });
+            expect(String(error.reason)).toMatch(/key has \d+ column/);
+            expect(databaseImage(b.replica)).toEqual(before);
+          }
+        }
+        stillWorks(b);
+      },
+      timeoutMs,
+    );
+
+    it(
+      'a causal length beyond 2^31: refused at decode or as a change, nothing applied, the replica keeps deleting and syncing',
+      async () => {
+        const a = await harness.peer({
+          sql: `${TODOS_SQL}; ${SCORES_SQL}`,
+          sync: ['todos', 'scores'],
+        });
+        const b = await target();
+        a.run('INSERT INTO todos(id, title) VALUES (?, ?)', ['t1', 'x']);
+        const before = databaseImage(b.replica);
+        for (const cl of [2 ** 53 - 1, MAX_CAUSAL_LENGTH + 1]) {
+          // A sentinel only: cells cannot sit in a deleted life, and this life may be even.
+          const changes = a.replica
+            .changesSince(0)
+            .changes.filter((change) => change.column === null)
+            .map((change) => ({ ...change, cl }));
+          const error = thrownBy(() => b.replica.applyChanges(changes));
+          expect(error).toMatchObject({ type: 'InvalidChangeError', table: 'todos' });
+          expect(databaseImage(b.replica)).toEqual(before);
+        }
+        // The largest accepted causal length leaves room for every local step after it.
+        const top = a.replica
+          .changesSince(0)
+          .changes.filter((change) => change.column === null)
+          .map((change) => ({ ...change, cl: MAX_CAUSAL_LENGTH - 1 }));
+        b.replica.applyChanges(encodeChangeset({ changes: top }));
+        b.run('DELETE FROM todos WHERE id = ?', ['t1']);
+        const after = b.replica.changesetSince(0).bytes;
+        expect(a.replica.applyChanges(after).rows).toBeGreaterThan(0);
+        expect(a.all('SELECT count(*) FROM todos WHERE id = ?', ['t1'])).toEqual([[0n]]);
+        stillWorks(b);
       },
       timeoutMs,
     );

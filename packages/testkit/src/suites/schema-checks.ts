@@ -58,6 +58,24 @@ const REFUSALS: readonly RefusalCase[] = [
     allow: { allowForeignKeys: true },
   },
   {
+    problem: 'primary-key-affinity',
+    sql: 'CREATE TABLE t(id NOT NULL PRIMARY KEY, v)',
+    table: 't',
+    column: 'id',
+  },
+  {
+    problem: 'primary-key-affinity',
+    sql: 'CREATE TABLE t(a TEXT NOT NULL, b BLOB NOT NULL, v, PRIMARY KEY (a, b)) WITHOUT ROWID',
+    table: 't',
+    column: 'b',
+  },
+  {
+    problem: 'primary-key-affinity',
+    sql: 'CREATE TABLE t(id ANY NOT NULL PRIMARY KEY, v ANY) STRICT',
+    table: 't',
+    column: 'id',
+  },
+  {
     problem: 'primary-key-collation',
     sql: 'CREATE TABLE t(id TEXT PRIMARY KEY NOT NULL COLLATE NOCASE, v)',
     table: 't',
@@ -133,6 +151,31 @@ export function describeSchemaChecks(harness: Harness, options: ResolvedOptions)
           sync: ['w', 'r'],
         });
         expect(peer.replica.syncedTables()).toEqual(['r', 'w']);
+      },
+      timeoutMs,
+    );
+
+    it(
+      'accepts keys of every affinity that gives equal keys one storage class, and they converge byte for byte',
+      async () => {
+        const declared = ['INTEGER NOT NULL', 'REAL NOT NULL', 'NUMERIC NOT NULL', 'TEXT NOT NULL'];
+        for (const type of declared) {
+          const sql = `CREATE TABLE k(id ${type} PRIMARY KEY, v) WITHOUT ROWID`;
+          const a = await harness.peer({ sql, sync: ['k'] });
+          const b = await harness.peer({ sql, sync: ['k'] });
+          a.run('INSERT INTO k VALUES (?, ?)', [2.0, 'x']);
+          b.replica.applyChanges(a.replica.changesetSince(0).bytes);
+          // SQLite holds 2.0 and 2 equal: under these affinities they are also one storage class.
+          a.run('UPDATE k SET id = ? WHERE id = ?', [2n, 2.0]);
+          a.run('UPDATE k SET v = ? WHERE id = ?', ['y', 2n]);
+          b.replica.applyChanges(a.replica.changesetSince(0).bytes);
+          const exact = 'SELECT typeof(id), quote(id), typeof(v), hex(v) FROM k ORDER BY id';
+          expect(b.all(exact), type).toEqual(a.all(exact));
+          expect(b.all(exact), type).toHaveLength(1);
+        }
+        const strict = 'CREATE TABLE k(id BLOB NOT NULL PRIMARY KEY, v ANY) STRICT';
+        const a = await harness.peer({ sql: strict, sync: ['k'] });
+        expect(a.replica.syncedTables()).toEqual(['k']);
       },
       timeoutMs,
     );

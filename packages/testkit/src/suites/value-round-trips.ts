@@ -3,6 +3,7 @@ import { packPrimaryKey, type SqlValue } from '@offsync/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AFFINITY_CASES, type AffinityColumn, storedWithoutAffinity } from '../affinity.js';
 import type { ResolvedOptions } from '../conformance-options.js';
+import { thrownBy } from '../expect-error.js';
 import type { Harness } from '../harness.js';
 import type { Peer } from '../peer.js';
 import { showRows, showSqlValue, toHex } from '../show-value.js';
@@ -18,7 +19,10 @@ const COLUMNS: readonly [string, AffinityColumn][] = [
   ['t', 'TEXT'],
   ['b', 'BLOB'],
 ];
-const SELECT = 'SELECT v, i, r, t, b FROM vals WHERE id = ?';
+// The decoded values (exact for every class but TEXT) beside the stored bytes of each (exact for
+// TEXT, which a driver reads with U+FFFD where the bytes are not UTF-8).
+const SELECT =
+  'SELECT v, i, r, t, b, typeof(v), hex(v), typeof(i), hex(i), typeof(r), hex(r), typeof(t), hex(t), typeof(b), hex(b) FROM vals WHERE id = ?';
 const INSERT = 'INSERT INTO vals(id, v, i, r, t, b) VALUES (?, ?, ?, ?, ?, ?)';
 const UPDATE = 'UPDATE vals SET v = ?, i = ?, r = ?, t = ?, b = ? WHERE id = ?';
 
@@ -113,9 +117,13 @@ export function describeValueRoundTrips(harness: Harness, options: ResolvedOptio
           const show = (peer: Peer): string[] =>
             peer
               .all(SELECT, [name])[0]!
+              .slice(0, COLUMNS.length)
               .map((value, i) => `${COLUMNS[i]![0]}: ${showSqlValue(value)}`);
           expect(show(source), `${name} as stored`).toEqual(want);
           expect(show(sink), `${name} after sync`).toEqual(want);
+          expect(showRows(sink.all(SELECT, [name])), `${name} bytes`).toEqual(
+            showRows(source.all(SELECT, [name])),
+          );
         }
       },
       timeoutMs,
@@ -136,6 +144,50 @@ export function describeValueRoundTrips(harness: Harness, options: ResolvedOptio
             .all('SELECT v, typeof(v) FROM vals ORDER BY id')
             .map((row) => showSqlValue(row[0]!) + ' ' + String(row[1])),
         ).toEqual(['INTEGER 2 integer', 'REAL 2 real', 'TEXT "a" text', 'BLOB x61 blob']);
+      },
+      timeoutMs,
+    );
+
+    it(
+      'TEXT that is not valid UTF-8 is refused with InvalidTextError naming table, key and column, never sent changed',
+      async () => {
+        const source = await harness.peer({ sql: VALUES_SQL, sync: ['vals'] });
+        const sink = await harness.peer({ sql: VALUES_SQL, sync: ['vals'] });
+        // Real U+FFFD is valid text and travels as it is.
+        source.run('INSERT INTO vals(id, t) VALUES (?, ?)', ['fine', 'ok \uFFFD ok']);
+        const cursor = source.replica.version;
+        sink.replica.applyChanges(source.replica.changesetSince(0).bytes);
+        const exact = 'SELECT id, typeof(t), hex(t), typeof(v), hex(v) FROM vals ORDER BY id';
+        expect(sink.all(exact)).toEqual(source.all(exact));
+        const bad: [string, string, string, SqlValue[]][] = [
+          // A lone surrogate bound by the app: the binding stores it as WTF-8 (ED A0 80).
+          ['lone', 't', 'INSERT INTO vals(id, t) VALUES (?, ?)', ['lone', 'a\uD800b']],
+          ['cast', 'v', "INSERT INTO vals(id, v) VALUES (?, CAST(x'ff41c3' AS TEXT))", ['cast']],
+          ['key', 'id', "INSERT INTO vals(id, v) VALUES (CAST(x'6bff' AS TEXT), 1)", []],
+        ];
+        for (const [name, column, sql, params] of bad) {
+          const stored = source.replica.dump();
+          source.run(sql, params);
+          for (const read of [
+            () => source.replica.changesSince(cursor),
+            () => source.replica.changesetSince(cursor),
+            () => source.replica.dump(),
+          ]) {
+            expect(thrownBy(read), name).toMatchObject({
+              type: 'InvalidTextError',
+              table: 'vals',
+              column,
+            });
+          }
+          // A key is the row's identity even after a delete: only values can be repaired.
+          if (column === 'id') continue;
+          // Rewritten as a BLOB the row syncs, byte for byte.
+          source.run(`UPDATE vals SET ${column} = CAST(${column} AS BLOB) WHERE id = ?`, [name]);
+          sink.replica.applyChanges(source.replica.changesetSince(cursor).bytes);
+          expect(sink.all(exact), name).toEqual(source.all(exact));
+          expect(sink.replica.dump(), name).not.toEqual(stored);
+          expect(sink.replica.dump(), name).toEqual(source.replica.dump());
+        }
       },
       timeoutMs,
     );
