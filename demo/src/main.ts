@@ -128,15 +128,19 @@ try {
 
   say('\nreconnecting...');
   clients = online();
+  // The app is told of every write the server did not keep, with the row's key and values.
+  const refused: string[] = [];
+  clients[2]!.onRefusal((refusal) =>
+    refused.push(
+      `${refusal.table} ${refusal.key.join('/')} (${refusal.values.title}): ${refusal.reason}`,
+    ),
+  );
   await syncAll();
 
   const central = server.store.open('todo-app').replica;
   for (const [name, replica] of devices) show(name, replica);
   show('central database (server)', central);
 
-  const refused = clients[2]!.status.refusedRows.map(
-    (row) => `${row.table} ${row.pk}: ${row.reason}`,
-  );
   say(`\nrefused for bob: ${refused.length > 0 ? refused.join('; ') : 'none'}`);
 
   const centralAcme = rowsOf(central).filter((row) => row.tenant === 'acme');
