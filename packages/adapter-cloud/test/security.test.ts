@@ -29,6 +29,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { helloMessage } from './support/hello-message.js';
+import { openRawSocket, type RawSocket } from './support/raw-socket.js';
 
 // Security of the sync server through its real HTTP and WebSocket endpoints on loopback:
 // row-level security on pull and push, scope changes, closed tables, authentication, limits,
@@ -298,42 +299,8 @@ function push(replica: NodeReplica, id = 2, changeset?: Uint8Array): ClientMessa
   };
 }
 
-/** A raw WebSocket to a database: frames in, decoded frames out, and how it closed. */
-async function rawSocket(database: string) {
-  const socket = new WebSocket(`${server.url.replace(/^http/, 'ws')}/v1/databases/${database}/ws`);
-  const inbox: ServerMessage[] = [];
-  const waiters: ((message: ServerMessage) => void)[] = [];
-  socket.on('message', (data: Buffer) => {
-    const message = decodeServerMessage(new Uint8Array(data));
-    const waiter = waiters.shift();
-    if (waiter) waiter(message);
-    else inbox.push(message);
-  });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
-  );
-  await new Promise<void>((resolve, reject) => {
-    socket.once('open', () => resolve());
-    socket.once('error', reject);
-  });
-  return {
-    socket,
-    closed,
-    send(bytes: Uint8Array | string) {
-      socket.send(bytes);
-    },
-    next(timeoutMs = 5_000): Promise<ServerMessage> {
-      const queued = inbox.shift();
-      if (queued) return Promise.resolve(queued);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no message within the time')), timeoutMs);
-        waiters.push((message) => {
-          clearTimeout(timer);
-          resolve(message);
-        });
-      });
-    },
-  };
+function rawSocket(database: string): Promise<RawSocket> {
+  return openRawSocket(server.url, database);
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

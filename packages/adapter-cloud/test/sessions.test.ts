@@ -13,7 +13,6 @@ import {
   SyncClient,
 } from '@offsync/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import {
   ApiKeyStore,
   databaseAudience,
@@ -25,6 +24,7 @@ import {
   startServer,
   TOKEN_EXPIRED_CLOSE_CODE,
 } from '../src/index.js';
+import { openRawSocket, type RawSocket } from './support/raw-socket.js';
 import { FAST_LOOP, httpTransport, webSocketTransport } from './support/sync-clients.js';
 import { waitUntil } from './support/wait.js';
 
@@ -131,34 +131,10 @@ function localRows(local: NodeReplica): string[] {
     .map((row) => row.join(' '));
 }
 
-/** A raw WebSocket: frames out, decoded frames in order, and how it closed. */
-async function rawSocket(h: Harness, name: string) {
-  const socket = new WebSocket(`${h.server.url.replace(/^http/, 'ws')}/v1/databases/${name}/ws`);
-  cleanups.push(() => socket.terminate());
-  const inbox: ServerMessage[] = [];
-  const waiters: ((message: ServerMessage) => void)[] = [];
-  socket.on('message', (data: Buffer) => {
-    const message = decodeServerMessage(new Uint8Array(data));
-    const waiter = waiters.shift();
-    if (waiter) waiter(message);
-    else inbox.push(message);
-  });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
-  );
-  await new Promise<void>((resolve, reject) => {
-    socket.once('open', () => resolve());
-    socket.once('error', reject);
-  });
-  return {
-    closed,
-    request(message: ClientMessage): Promise<ServerMessage> {
-      socket.send(encodeMessage(message));
-      const queued = inbox.shift();
-      if (queued) return Promise.resolve(queued);
-      return new Promise((resolve) => waiters.push(resolve));
-    },
-  };
+async function rawSocket(h: Harness, name: string): Promise<RawSocket> {
+  const raw = await openRawSocket(h.server.url, name);
+  cleanups.push(() => raw.socket.terminate());
+  return raw;
 }
 
 async function httpSync(

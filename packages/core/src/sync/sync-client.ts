@@ -604,13 +604,7 @@ export class SyncClient {
         // Take the server's state back for refused rows; the rest of the batch goes again (the
         // whole unit: nothing of it was applied).
         refusedRows.push(...result.refusals);
-        const lost = this.#refusedWrites(result.refusals);
-        this.#replica.takeBack(
-          decodeChangeset(result.repair).changes,
-          result.evictions.map(toEviction),
-        );
-        this.#markOwn();
-        this.#tellRefusals(lost);
+        this.#takeBackRefused(result);
         if (atomic) after = since;
       }
     }
@@ -825,16 +819,22 @@ export class SyncClient {
         throw error;
       });
       if (result.type !== 'pushResult') throw unexpected(result);
-      if (!result.accepted) {
-        const lost = this.#refusedWrites(result.refusals);
-        this.#replica.takeBack(
-          decodeChangeset(result.repair).changes,
-          result.evictions.map(toEviction),
-        );
-        this.#markOwn();
-        this.#tellRefusals(lost);
-      }
+      if (!result.accepted) this.#takeBackRefused(result);
     }
+  }
+
+  /**
+   * Takes the server's state back for the rows a push had refused, and tells the app which of its
+   * writes were lost (read before the take-back overwrites them).
+   */
+  #takeBackRefused(result: Extract<ServerMessage, { type: 'pushResult' }>): void {
+    const lost = this.#refusedWrites(result.refusals);
+    this.#replica.takeBack(
+      decodeChangeset(result.repair).changes,
+      result.evictions.map(toEviction),
+    );
+    this.#markOwn();
+    this.#tellRefusals(lost);
   }
 
   #tooLarge(table: string, pk: Uint8Array, size: number): WriteRefusal {
