@@ -55,8 +55,9 @@ describe.each<Via>(['http', 'websocket'])('the time of a write through the serve
     await b.client.syncNow();
 
     // A edits offline: captured now, folded only when it next syncs.
-    const wroteA = sqliteNow(a.replica);
     a.replica.driver.exec("UPDATE notes SET title = 'from a, earlier' WHERE id = 'n1'");
+    // Read after the write: it happened at or before this millisecond.
+    const wroteA = sqliteNow(a.replica);
     // B edits strictly later (SQLite's clock moved on) and syncs.
     let now = sqliteNow(b.replica);
     while (now <= wroteA) now = sqliteNow(b.replica);

@@ -74,8 +74,9 @@ export function describeWriteTime(harness: Harness, options: ResolvedOptions): v
           a.run('INSERT INTO notes(id, title) VALUES (?, ?)', ['n1', 'draft']);
           sendAll(a, b);
           // A edits offline; its write is captured now but folded only much later.
-          const wroteA = sqliteNow(a);
           a.run('UPDATE notes SET title = ? WHERE id = ?', ['from a, earlier', 'n1']);
+          // Read after the write: the write happened at or before this millisecond.
+          const wroteA = sqliteNow(a);
           afterSqliteTick(b, wroteA);
           b.env.advance(3 * 3_600_000);
           b.run('UPDATE notes SET title = ? WHERE id = ?', ['from b, later', 'n1']);
@@ -129,9 +130,10 @@ export function describeWriteTime(harness: Harness, options: ResolvedOptions): v
         // Fresh inserts of two milliseconds, and updates of two columns of one row in two
         // milliseconds, all folded together.
         const cursor = a.replica.version;
-        const first = sqliteNow(a);
         a.run('INSERT INTO notes(id, title) VALUES (?, ?)', ['early', 'x']);
         a.run('UPDATE notes SET title = ? WHERE id = ?', ['t', 'bulk001']);
+        // Read after the writes: they happened at or before this millisecond.
+        const first = sqliteNow(a);
         const second = afterSqliteTick(a, first);
         a.run('INSERT INTO notes(id, title) VALUES (?, ?)', ['late', 'x']);
         a.run('UPDATE notes SET body = ? WHERE id = ?', ['b', 'bulk001']);
