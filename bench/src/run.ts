@@ -7,11 +7,13 @@ import { sqliteSuite } from './suites/sqlite.js';
 import { nodeEngine, wasmEngine } from './suites/sqlite-engine.js';
 import type { Suite } from './suites/suite.js';
 import { syncSuite } from './suites/sync.js';
+import { watchSuite } from './suites/watch.js';
 
 const suites: Record<string, Suite> = {
   core: coreSuite,
   sqlite: (context) => sqliteSuite(context, [nodeEngine, wasmEngine]),
   sync: syncSuite,
+  watch: watchSuite,
 };
 
 const args = process.argv.slice(2);

@@ -1,4 +1,5 @@
-import { MemoryReplica, primaryKeyString, type SqlValue } from '@offsync/core';
+import { MemoryReplica, type SqlValue } from '@offsync/core';
+import { primaryKeyString } from '@offsync/core/codec';
 import { comparePair } from '../harness.js';
 import { CORE_ROWS, TODOS, todoChanges } from './core.js';
 

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { type Change, decodeChangeset, encodeChangeset, MemoryReplica } from '@offsync/core';
+import { type Change, MemoryReplica } from '@offsync/core';
+import { decodeChangeset, encodeChangeset } from '@offsync/core/codec';
 import { comparePair } from '../harness.js';
 import type { BenchResult } from '../result.js';
 import type { CoreMergeTiming } from './core-merge.js';

@@ -4,13 +4,8 @@ import { request as httpRequest } from 'node:http';
 import { connect, type Socket as NetSocket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type ClientMessage,
-  decodeServerMessage,
-  encodeMessage,
-  type ServerMessage,
-  type SqliteReplica,
-} from '@offsync/core';
+import type { ClientMessage, ServerMessage, SqliteReplica } from '@offsync/core';
+import { decodeServerMessage, encodeMessage } from '@offsync/core/codec';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';

@@ -3,29 +3,14 @@
 // checks), a Node client syncing a row while the Devices tab watches, traffic in Metrics, and
 // policy editing with SQLite's validation. Screenshots go to test-artifacts/dashboard-*.png; the
 // Tables and Devices ones are also copied to docs/images/ for the documentation.
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { type NodeReplica, openReplica } from '@offsync/adapter-node';
 import type { SyncClient } from '@offsync/core';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { build } from 'vite';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, type PageWatch, watchPage } from '../../../tools/chromium/launch.js';
-import {
-  connectNode,
-  generateApiKey,
-  issueDevToken,
-  type RunningServer,
-  startServer,
-} from '../src/index.js';
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(HERE, '../../..');
-const ARTIFACTS = join(ROOT, 'test-artifacts');
-const DOCS_IMAGES = join(ROOT, 'docs/images');
-const VITE_CONFIG = join(HERE, '../dashboard/vite.config.ts');
+import { connectNode, generateApiKey } from '../src/index.js';
+import { DashboardBrowser, DOCS_IMAGES, unexpectedErrors } from './support/dashboard-browser.js';
 
 const TODOS = 'CREATE TABLE todos(id TEXT PRIMARY KEY NOT NULL, title TEXT)';
 const SCHEMA = [
@@ -41,120 +26,51 @@ interface TableJson {
   readonly rows?: number;
 }
 
-let dashboardDir: string | undefined;
-let dataDir: string | undefined;
-let server: RunningServer | undefined;
-let adminKey = '';
-let browser: Browser | undefined;
-let context: BrowserContext | undefined;
+let dash: DashboardBrowser;
 let page: Page;
-let watch: PageWatch;
 let replica: NodeReplica | undefined;
 let client: SyncClient | undefined;
 
-async function admin<T>(
-  method: string,
-  path: string,
-  body?: unknown,
-  key = adminKey,
-): Promise<{ status: number; json: T }> {
-  const response = await fetch(`${server!.url}/v1/admin${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, json: (await response.json()) as T };
-}
-
 async function apiTable(name: string): Promise<TableJson> {
-  const { json } = await admin<TableJson[]>('GET', '/databases/app/tables');
+  const { json } = await dash.admin<TableJson[]>('GET', '/databases/app/tables');
   return json.find((table) => table.name === name)!;
 }
 
-async function screenshot(name: string): Promise<string> {
-  const path = join(ARTIFACTS, `dashboard-${name}.png`);
-  await page.screenshot({ path, fullPage: true });
-  return path;
-}
-
-/**
- * Copies a screenshot to docs/images/ when it is not there yet, or when
- * OFFSYNC_UPDATE_DOCS_IMAGES=1: every run's pixels differ (clock, site id), and a test run should
- * not leave committed files modified.
- */
-async function keepForDocs(screenshotPath: string, name: string): Promise<void> {
-  const target = join(DOCS_IMAGES, name);
-  const exists = await stat(target).then(
-    () => true,
-    () => false,
-  );
-  if (!exists || process.env.OFFSYNC_UPDATE_DOCS_IMAGES === '1')
-    await copyFile(screenshotPath, target);
-}
-
-async function text(testId: string): Promise<string> {
-  return (await page.getByTestId(testId).textContent()) ?? '';
-}
-
-/** Chromium logs every 4xx answer to fetch as a console error; the refusals here are expected. */
-function unexpectedErrors(errors: readonly string[]): string[] {
-  return errors.filter(
-    (error) => !/Failed to load resource: the server responded with a status of 40[01]/.test(error),
-  );
-}
-
 beforeAll(async () => {
-  // Built fresh from the sources every run, so the test never passes on a stale dashboard-dist.
-  dashboardDir = await mkdtemp(join(tmpdir(), 'offsync-dashboard-'));
-  await build({
-    configFile: VITE_CONFIG,
-    logLevel: 'warn',
-    build: { outDir: dashboardDir, emptyOutDir: true },
-  });
-  dataDir = await mkdtemp(join(tmpdir(), 'offsync-dashboard-data-'));
-  server = await startServer({
-    dataDir,
-    port: 0,
-    host: '127.0.0.1',
-    dashboardDir,
-    log: () => undefined,
+  dash = await DashboardBrowser.start({
+    name: 'dashboard',
+    viewport: { width: 1200, height: 760 },
     flushIntervalMs: 200,
   });
-  adminKey = server.generatedAdminKey!;
-  expect((await admin('POST', '/databases', { name: 'app', schema: SCHEMA })).status).toBe(200);
+  page = dash.page;
+  expect((await dash.admin('POST', '/databases', { name: 'app', schema: SCHEMA })).status).toBe(
+    200,
+  );
   // User tokens need policies; `true` opens todos to the test's user.
   for (const operation of ['select', 'insert', 'update', 'delete'])
     expect(
-      (await admin('PUT', `/databases/app/policies/todos/${operation}`, { expression: 'true' }))
-        .status,
+      (
+        await dash.admin('PUT', `/databases/app/policies/todos/${operation}`, {
+          expression: 'true',
+        })
+      ).status,
     ).toBe(200);
-  await mkdir(ARTIFACTS, { recursive: true });
-  await mkdir(DOCS_IMAGES, { recursive: true });
-  browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1200, height: 760 } });
-  context.setDefaultTimeout(10_000);
-  page = await context.newPage();
-  watch = await watchPage(page, [server.url]);
 }, 60_000);
 
 afterAll(async () => {
   await client?.disconnect();
   replica?.close();
-  await context?.close();
-  await browser?.close();
-  await server?.close();
-  if (dashboardDir) await rm(dashboardDir, { recursive: true, force: true });
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  await dash?.close();
 });
 
 describe('the dashboard in headless Chromium', () => {
   it('refuses a wrong admin key with 401 and stays on the sign-in page, showing nothing', async () => {
     // Well formed, but not a key this server issued.
     const wrongKey = generateApiKey('admin');
-    const wrong = await admin('GET', '/databases', undefined, wrongKey);
+    const wrong = await dash.admin('GET', '/databases', undefined, wrongKey);
     expect(wrong.status).toBe(401);
 
-    await page.goto(`${server!.url}/dashboard/#/databases`);
+    await page.goto(`${dash.server.url}/dashboard/#/databases`);
     await page.getByTestId('sign-in-page').waitFor();
     await page.getByTestId('sign-in-key').fill(wrongKey);
     await page.getByTestId('sign-in-submit').click();
@@ -166,20 +82,22 @@ describe('the dashboard in headless Chromium', () => {
     expect(await page.getByTestId('databases-table').count()).toBe(0);
     expect(await page.getByText('app', { exact: true }).count()).toBe(0);
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
-    await screenshot('sign-in-refused');
+    await dash.screenshot('sign-in-refused');
   });
 
   it('signs in with the admin key and lists the databases with their OffSync state', async () => {
-    await page.getByTestId('sign-in-key').fill(adminKey);
+    await page.getByTestId('sign-in-key').fill(dash.adminKey);
     await page.getByTestId('sign-in-submit').click();
     await page.getByTestId('databases-table').waitFor();
-    expect(await page.evaluate(() => sessionStorage.getItem('offsync.adminKey'))).toBe(adminKey);
+    expect(await page.evaluate(() => sessionStorage.getItem('offsync.adminKey'))).toBe(
+      dash.adminKey,
+    );
     const row = page.getByTestId('database-row-app');
     expect(await row.getByTestId('database-synced').textContent()).toBe('0 of 3');
     expect(await row.getByTestId('database-connected').textContent()).toBe('0 of 0');
     expect(await row.getByTestId('database-size').textContent()).toMatch(/\d+(\.\d)? kB/);
-    expect(await text('offsync-state-app')).toBe('Not enabled');
-    await screenshot('databases');
+    expect(await dash.text('offsync-state-app')).toBe('Not enabled');
+    await dash.screenshot('databases');
 
     // The session survives a reload of the tab.
     await page.reload();
@@ -190,10 +108,10 @@ describe('the dashboard in headless Chromium', () => {
     await page.getByTestId('offsync-button-app').click();
     await page.getByTestId('tables-table').waitFor();
     expect(page.url()).toMatch(/#\/db\/app\/tables$/);
-    expect(await text('table-pk-todos')).toBe('id');
-    expect(await text('table-pk-notes')).toBe('none');
-    expect(await text('table-problem-items')).toMatch(/qty: it is NOT NULL without a DEFAULT/);
-    expect(await text('schema-note')).toMatch(/Local and cloud schemas must match/);
+    expect(await dash.text('table-pk-todos')).toBe('id');
+    expect(await dash.text('table-pk-notes')).toBe('none');
+    expect(await dash.text('table-problem-items')).toMatch(/qty: it is NOT NULL without a DEFAULT/);
+    expect(await dash.text('schema-note')).toMatch(/Local and cloud schemas must match/);
 
     const todos = page.getByTestId('sync-switch-todos');
     expect(await todos.getAttribute('role')).toBe('switch');
@@ -203,7 +121,7 @@ describe('the dashboard in headless Chromium', () => {
     await page.locator('[data-testid="sync-switch-todos"][aria-checked="true"]').waitFor();
     const state = await apiTable('todos');
     expect(state.synced).toBe(true);
-    expect(await text('table-fingerprint-todos')).toBe(state.fingerprint);
+    expect(await dash.text('table-fingerprint-todos')).toBe(state.fingerprint);
     await page.getByText('1 of 3 tables synced').waitFor();
   });
 
@@ -215,13 +133,8 @@ describe('the dashboard in headless Chromium', () => {
     replica.db.exec(TODOS);
     replica.enableSync('todos');
     expect(replica.tableInfo('todos').fingerprint).toBe((await apiTable('todos')).fingerprint);
-    const secret = (
-      JSON.parse(await readFile(join(dataDir!, 'server.json'), 'utf8')) as {
-        jwt: { hs256Secret: string };
-      }
-    ).jwt.hs256Secret;
-    const token = await issueDevToken({ secret, sub: 'alice', ttlSeconds: 600 });
-    client = connectNode(replica, { url: server!.url, database: 'app', token });
+    const token = await dash.devToken('alice');
+    client = connectNode(replica, { url: dash.server.url, database: 'app', token });
     replica.db.prepare("INSERT INTO todos(id, title) VALUES ('t1', 'buy milk')").run();
     await expect.poll(async () => (await client!.syncNow()).pending, { timeout: 10_000 }).toBe(0);
     expect((await apiTable('todos')).rows).toBe(1);
@@ -229,7 +142,13 @@ describe('the dashboard in headless Chromium', () => {
     // No reload: the Devices tab refreshes itself.
     const device = page.getByTestId(`device-row-${replica.site}`);
     await device.waitFor({ timeout: 10_000 });
-    expect(await device.getByTestId('device-user').textContent()).toBe('alice');
+    // Devices are grouped by user.
+    expect(
+      await page
+        .getByTestId('device-group-alice')
+        .getByTestId(`device-row-${replica.site}`)
+        .count(),
+    ).toBe(1);
     expect(await device.getByTestId('device-connected').textContent()).toBe('yes');
     expect(await device.getByTestId('device-pending').textContent()).toBe('0');
     expect(await device.getByTestId('device-last-sync').textContent()).not.toBe('never');
@@ -239,25 +158,25 @@ describe('the dashboard in headless Chromium', () => {
     );
     // The page's summary line refreshes itself too.
     await page.getByText('1 of 1 devices connected', { exact: false }).waitFor();
-    await keepForDocs(await screenshot('devices'), 'dashboard-devices.png');
+    await dash.keepForDocs(await dash.screenshot('devices'), 'dashboard-devices.png');
 
     await page.getByTestId('tab-metrics').click();
     await page.getByTestId('metrics-totals').waitFor();
-    expect(Number(await text('metric-changes-merged'))).toBeGreaterThanOrEqual(1);
-    expect(await text('metric-bytes-up')).not.toBe('0 B');
-    expect(await text('metric-bytes-down')).not.toBe('0 B');
+    expect(Number(await dash.text('metric-changes-merged'))).toBeGreaterThanOrEqual(1);
+    expect(await dash.text('metric-bytes-up')).not.toBe('0 B');
+    expect(await dash.text('metric-bytes-down')).not.toBe('0 B');
     expect(await page.locator('[data-testid="chart-traffic-svg"] polyline').count()).toBe(2);
     expect(await page.locator('[data-testid="chart-traffic-svg"] circle').count()).toBeGreaterThan(
       0,
     );
     expect(await page.locator('[data-testid="chart-merged-svg"] rect').count()).toBeGreaterThan(0);
-    await screenshot('metrics');
+    await dash.screenshot('metrics');
   });
 
   it('shows the synced row, and refuses a table without a primary key, leaving it off', async () => {
     await page.getByTestId('tab-tables').click();
     await page.getByTestId('tables-table').waitFor();
-    expect(await text('table-rows-todos')).toBe('1');
+    expect(await dash.text('table-rows-todos')).toBe('1');
 
     const notes = page.getByTestId('sync-switch-notes');
     expect(await notes.getAttribute('aria-checked')).toBe('false');
@@ -268,11 +187,13 @@ describe('the dashboard in headless Chromium', () => {
     expect(await refusal.getAttribute('role')).toBe('alert');
     expect(await page.getByTestId('sync-switch-notes').getAttribute('aria-checked')).toBe('false');
     expect((await apiTable('notes')).synced).toBe(false);
-    await keepForDocs(await screenshot('tables'), 'dashboard-tables.png');
+    await dash.keepForDocs(await dash.screenshot('tables'), 'dashboard-tables.png');
   });
 
   it('switches todos off', async () => {
     await page.getByTestId('sync-switch-todos').click();
+    // Switching off asks first (dashboard-ops.test.ts covers Cancel).
+    await page.getByTestId('sync-off-confirm').click();
     await page.locator('[data-testid="sync-switch-todos"][aria-checked="false"]').waitFor();
     expect((await apiTable('todos')).synced).toBe(false);
     await page.getByText('0 of 3 tables synced').waitFor();
@@ -283,8 +204,8 @@ describe('the dashboard in headless Chromium', () => {
   it("refuses an invalid policy with SQLite's message, keeps the old one, and saves a valid one", async () => {
     await page.getByTestId('tab-access').click();
     await page.getByTestId('policies-todos').waitFor();
-    expect(await text('policy-current-todos-select')).toBe('true');
-    expect(await text('policy-current-notes-select')).toMatch(/closed to user tokens/);
+    expect(await dash.text('policy-current-todos-select')).toBe('true');
+    expect(await dash.text('policy-current-notes-select')).toMatch(/closed to user tokens/);
     expect(await page.getByTestId('policy-input-todos-select').inputValue()).toBe('true');
 
     await page.getByTestId('policy-input-todos-select').fill('ownr = auth.sub');
@@ -293,29 +214,29 @@ describe('the dashboard in headless Chromium', () => {
     await message.waitFor();
     expect(await message.textContent()).toMatch(/does not compile: no such column: ownr/);
     expect(await message.getAttribute('role')).toBe('alert');
-    expect(await text('policy-current-todos-select')).toBe('true');
-    const kept = await admin<Record<string, Record<string, string>>>(
+    expect(await dash.text('policy-current-todos-select')).toBe('true');
+    const kept = await dash.admin<Record<string, Record<string, string>>>(
       'GET',
       '/databases/app/policies',
     );
     expect(kept.json.todos?.select).toBe('true');
-    await screenshot('access-refused');
+    await dash.screenshot('access-refused');
 
     await page.getByTestId('policy-input-todos-select').fill('title IS NOT NULL');
     await page.getByTestId('policy-save-todos-select').click();
     await page.locator('[data-testid="policy-message-todos-select"][role="status"]').waitFor();
-    expect(await text('policy-current-todos-select')).toBe('title IS NOT NULL');
-    const saved = await admin<Record<string, Record<string, string>>>(
+    expect(await dash.text('policy-current-todos-select')).toBe('title IS NOT NULL');
+    const saved = await dash.admin<Record<string, Record<string, string>>>(
       'GET',
       '/databases/app/policies',
     );
     expect(saved.json.todos?.select).toBe('title IS NOT NULL');
-    await screenshot('access');
+    await dash.screenshot('access');
   });
 
   it('made no request beyond its server and raised no page error', async () => {
-    expect(watch.blockedRequests).toEqual([]);
-    expect(unexpectedErrors(watch.errors), watch.report()).toEqual([]);
+    expect(dash.watch.blockedRequests).toEqual([]);
+    expect(unexpectedErrors(dash.watch.errors, '40[01]'), dash.watch.report()).toEqual([]);
     for (const image of ['dashboard-tables.png', 'dashboard-devices.png'])
       expect((await stat(join(DOCS_IMAGES, image))).size).toBeLessThan(200_000);
   });

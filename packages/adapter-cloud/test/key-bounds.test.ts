@@ -1,12 +1,11 @@
+import type { Change, ServerMessage } from '@offsync/core';
 import {
-  type Change,
   crc32,
   decodeServerMessage,
   encodeChangeset,
   encodeMessage,
   packPrimaryKey,
-  type ServerMessage,
-} from '@offsync/core';
+} from '@offsync/core/codec';
 import { describe, expect, it } from 'vitest';
 import { dumpHex, openClientReplica, run } from './support/replicas.js';
 import { useSharedServer } from './support/shared-server.js';

@@ -2,16 +2,18 @@ import { openReplica } from '@offsync/adapter-node';
 import {
   type Change,
   type ClientMessage,
-  decodeChangeset,
-  decodeServerMessage,
-  encodeChangeset,
-  encodeMessage,
-  packPrimaryKey,
   type ServerMessage,
   type SqliteReplica,
   type SqlValue,
   SyncClient,
 } from '@offsync/core';
+import {
+  decodeChangeset,
+  decodeServerMessage,
+  encodeChangeset,
+  encodeMessage,
+  packPrimaryKey,
+} from '@offsync/core/codec';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { helloMessage } from './support/hello-message.js';

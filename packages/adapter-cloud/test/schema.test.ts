@@ -13,15 +13,17 @@ import {
 import { type NodeReplica, openReplica } from '@offsync/adapter-node';
 import {
   type ClientMessage,
-  decodeChangeset,
-  decodeServerMessage,
-  encodeChangeset,
-  encodeMessage,
   type ServerMessage,
   SyncClient,
   type Transport,
   type TransportEvent,
 } from '@offsync/core';
+import {
+  decodeChangeset,
+  decodeServerMessage,
+  encodeChangeset,
+  encodeMessage,
+} from '@offsync/core/codec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { helloMessage } from './support/hello-message.js';

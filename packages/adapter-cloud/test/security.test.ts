@@ -16,16 +16,18 @@ import { type NodeReplica, openReplica } from '@offsync/adapter-node';
 import {
   bytesToHex,
   type ClientMessage,
-  decodeChangeset,
-  decodeServerMessage,
-  encodeChangeset,
-  encodeMessage,
-  packPrimaryKey,
   type ServerMessage,
   SyncClient,
   type Transport,
   type TransportEvent,
 } from '@offsync/core';
+import {
+  decodeChangeset,
+  decodeServerMessage,
+  encodeChangeset,
+  encodeMessage,
+  packPrimaryKey,
+} from '@offsync/core/codec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { helloMessage } from './support/hello-message.js';

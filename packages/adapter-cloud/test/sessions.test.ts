@@ -4,14 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type NodeReplica, openReplica } from '@offsync/adapter-node';
-import {
-  type ClientMessage,
-  decodeServerMessage,
-  encodeMessage,
-  PROTOCOL_VERSION,
-  type ServerMessage,
-  SyncClient,
-} from '@offsync/core';
+import { type ClientMessage, type ServerMessage, SyncClient } from '@offsync/core';
+import { decodeServerMessage, encodeMessage, PROTOCOL_VERSION } from '@offsync/core/codec';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   ApiKeyStore,

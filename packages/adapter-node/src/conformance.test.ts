@@ -28,6 +28,7 @@ runDriverConformance(
         driver.close();
         return open();
       },
+      connect: open,
       teardown: () => rmSync(directory, { recursive: true, force: true }),
     };
   },

@@ -1,8 +1,10 @@
 import { messageOf, PersistenceError } from './errors.js';
 import { type OpenSqlJsOptions, openSqlJsDriver, type SqlJsDriver } from './sqljs-driver.js';
 
-// node: modules are imported inside the functions, so a browser bundle of this package (which
-// re-exports these helpers) never loads them.
+// node: modules are taken from the running Node with process.getBuiltinModule (Node >= 20.16),
+// not with import(): a bundler resolves every import() specifier it sees, so a browser build of
+// this package (which re-exports these helpers) would pull node:fs stubs in, and warn, although
+// no browser calls them. test/packaging/browser-bundle.test.ts guards it.
 
 /** Saves in progress per path: two saves to one file must not share its `.tmp`. */
 const savesInFlight = new Map<string, Promise<void>>();
@@ -13,8 +15,8 @@ function codeOf(error: unknown): string | undefined {
 }
 
 async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
-  const { open, rename, rm } = await import('node:fs/promises');
-  const { dirname } = await import('node:path');
+  const { open, rename, rm } = process.getBuiltinModule('node:fs/promises');
+  const { dirname } = process.getBuiltinModule('node:path');
   const temporary = `${path}.tmp`;
   try {
     const file = await open(temporary, 'w');
@@ -102,7 +104,7 @@ export async function openSqlJsDriverFromFile(
   path: string,
   options: OpenSavedOptions = {},
 ): Promise<SqlJsDriver> {
-  const { readFile } = await import('node:fs/promises');
+  const { readFile } = process.getBuiltinModule('node:fs/promises');
   let data: Uint8Array | undefined;
   try {
     data = await readFile(path);

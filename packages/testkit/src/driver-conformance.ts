@@ -8,6 +8,7 @@ import { describeDirectApply } from './suites/direct-apply.js';
 import { describeDriverBasics } from './suites/driver-basics.js';
 import { describeEqualStamps } from './suites/equal-stamps.js';
 import { describeLaws } from './suites/laws.js';
+import { describeLiveQueries } from './suites/live-queries.js';
 import { describeMergeSemantics } from './suites/merge-semantics.js';
 import { describePaging } from './suites/paging.js';
 import { describePeerToPeer } from './suites/peer-to-peer.js';
@@ -21,8 +22,8 @@ import { describeWriteTime } from './suites/write-time.js';
  * Registers the conformance suite of a SQLite driver with vitest: the driver contract itself,
  * exact values in all five storage classes, schema checks, change capture, merge semantics, new
  * rows written straight from changeset bytes, all-or-nothing refusals, schema migration, paging,
- * persistence, peer-to-peer exchange, and the CRDT laws over random histories (also against the
- * memory reference model). Everything runs `@offsync/core`'s SQLite replica over the driver; a
+ * persistence, peer-to-peer exchange, change events and live queries, and the CRDT laws over
+ * random histories (also against the memory reference model). Everything runs `@offsync/core`'s SQLite replica over the driver; a
  * driver that passes can carry OffSync.
  *
  * `setup` must return a connection to a FRESH, EMPTY database each call; add `teardown` to delete
@@ -62,6 +63,7 @@ export function runDriverConformance(
     describePaging(harness, resolved);
     describePersistence(harness, resolved);
     describePeerToPeer(harness, resolved);
+    describeLiveQueries(harness, resolved);
     describeLaws(harness, resolved);
   });
 }

@@ -30,6 +30,12 @@ export interface DriverFixture {
    * it the persistence checks re-open the replica over the same connection only.
    */
   readonly reopen?: (driver: SqliteDriver) => SqliteDriver | Promise<SqliteDriver>;
+  /**
+   * Opens ANOTHER connection to this fixture's database, as a second process would (the suite
+   * closes it). Optional: only drivers over a shared file can; the live-query checks of writes by
+   * another connection run where it is given.
+   */
+  readonly connect?: () => SqliteDriver | Promise<SqliteDriver>;
 }
 
 /**

@@ -101,6 +101,19 @@ export class Harness {
     return makePeer(replica, peer.env);
   }
 
+  /**
+   * Another connection to `peer`'s database (closed by {@link Harness.dispose}), or `undefined`
+   * when the setup has no `connect`.
+   */
+  async connection(peer: Peer): Promise<SqliteDriver | undefined> {
+    const opened = this.#byDriver.get(peer.driver);
+    if (!opened?.fixture.connect) return undefined;
+    const driver = await opened.fixture.connect();
+    // Closed before the fixtures' teardowns, like every connection handed out.
+    this.#opened.push({ fixture: { driver }, driver, open: true });
+    return driver;
+  }
+
   /** Closes every connection handed out and tears every fixture down (latest first). */
   async dispose(): Promise<void> {
     const errors: unknown[] = [];

@@ -1,10 +1,5 @@
-import {
-  type Change,
-  decodeChangeset,
-  MemoryReplica,
-  quoteIdentifier,
-  type SqlValue,
-} from '@offsync/core';
+import { type Change, MemoryReplica, quoteIdentifier, type SqlValue } from '@offsync/core';
+import { decodeChangeset } from '@offsync/core/codec';
 import { expect } from 'vitest';
 import { storedWithoutAffinity } from './affinity.js';
 import type { Harness } from './harness.js';

@@ -2,13 +2,12 @@ import {
   bytesToHex,
   type ClientMessage,
   type DeclaredSchema,
-  decodeChangeset,
-  PROTOCOL_VERSION,
   type ServerMessage,
   type Transport,
   TransportError,
   type TransportEvent,
 } from '@offsync/core';
+import { decodeChangeset, PROTOCOL_VERSION } from '@offsync/core/codec';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { showSqlValue } from './show-value.js';
 

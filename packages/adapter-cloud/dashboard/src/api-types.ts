@@ -49,6 +49,8 @@ export interface DeviceInfo {
   /** Pushed rows the server did not keep (refused, or superseded by a later life). */
   readonly refusals: number;
   readonly connected: boolean;
+  /** When an admin revoked the device (its hellos are refused since). */
+  readonly revokedAt?: number;
 }
 
 /** Traffic of one minute. */
@@ -81,3 +83,20 @@ export type Operation = (typeof OPERATIONS)[number];
 export type PolicySet = {
   readonly [table: string]: { readonly [operation in Operation]?: string };
 };
+
+/** One entry of `GET /databases/:db/refusals`, newest first. */
+export interface RefusalInfo {
+  readonly at: number;
+  readonly user: string | null;
+  readonly site: string | null;
+  readonly table: string | null;
+  /** `row`, `schema-mismatch`, `not-enabled`, or the code of a refused request. */
+  readonly kind: string;
+  readonly reason: string;
+}
+
+/** `DELETE /databases/:db/devices/:site`. */
+export interface DeviceRevoked {
+  readonly revoked: string;
+  readonly closedSessions: number;
+}

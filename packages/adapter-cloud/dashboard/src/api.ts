@@ -38,6 +38,12 @@ export interface AdminApi {
   get<T>(path: readonly string[], query?: Readonly<Record<string, string>>): Promise<T>;
   /** `PUT /v1/admin/<path>` with a JSON body. */
   put<T>(path: readonly string[], body: unknown): Promise<T>;
+  /** `POST /v1/admin/<path>` with a JSON body. */
+  post<T>(path: readonly string[], body: unknown): Promise<T>;
+  /** `DELETE /v1/admin/<path>`. */
+  delete<T>(path: readonly string[]): Promise<T>;
+  /** `GET /metrics` (outside `/v1/admin`, same key): the Prometheus text. */
+  metrics(): Promise<string>;
 }
 
 /** Options of {@link adminApi}. */
@@ -66,9 +72,12 @@ export function adminApi(options: AdminApiOptions): AdminApi {
     path: readonly string[],
     query: Readonly<Record<string, string>> | undefined,
     body: unknown,
+    asText = false,
   ): Promise<T> => {
     const search = query ? `?${new URLSearchParams(query)}` : '';
-    const url = `/v1/admin/${path.map(encodeURIComponent).join('/')}${search}`;
+    const url = asText
+      ? '/metrics'
+      : `/v1/admin/${path.map(encodeURIComponent).join('/')}${search}`;
     let response: Response;
     try {
       response = await (options.fetch ?? fetch)(url, {
@@ -85,6 +94,7 @@ export function adminApi(options: AdminApiOptions): AdminApi {
       if (options.signal?.aborted) throw error;
       throw new AdminApiError(0, 'unreachable', 'cannot reach the OffSync server');
     }
+    if (asText && response.ok) return (await response.text()) as T;
     const json: unknown = await response.json().catch(() => undefined);
     if (response.ok) return json as T;
     const error = refusal(response.status, json);
@@ -94,6 +104,9 @@ export function adminApi(options: AdminApiOptions): AdminApi {
   return {
     get: (path, query) => send('GET', path, query, undefined),
     put: (path, body) => send('PUT', path, undefined, body),
+    post: (path, body) => send('POST', path, undefined, body),
+    delete: (path) => send('DELETE', path, undefined, undefined),
+    metrics: () => send<string>('GET', [], undefined, undefined, true),
   };
 }
 

@@ -3,7 +3,10 @@ import type { DatabaseSummary } from './api-types.js';
 import { devicesTab } from './devices-tab.js';
 import { h } from './dom.js';
 import { formatBytes } from './format.js';
+import { integrationTab } from './integration-tab.js';
 import { metricsTab } from './metrics-tab.js';
+import { migrationsTab } from './migrations-tab.js';
+import { refusalsTab } from './refusals-tab.js';
 import { routeHash, type Tab } from './route.js';
 import { tablesTab } from './tables-tab.js';
 import { fill, type View } from './view.js';
@@ -12,6 +15,9 @@ const TAB_TITLES: Readonly<Record<Tab, string>> = {
   tables: 'Tables',
   devices: 'Devices',
   metrics: 'Metrics',
+  refusals: 'Refusals',
+  migrations: 'Migrations',
+  integration: 'Client integration',
   access: 'Access',
 };
 
@@ -54,7 +60,13 @@ export function databasePage(view: View, database: string, tab: Tab): HTMLElemen
         ? devicesTab(view, database)
         : tab === 'metrics'
           ? metricsTab(view, database)
-          : accessTab(view, database);
+          : tab === 'refusals'
+            ? refusalsTab(view, database)
+            : tab === 'migrations'
+              ? migrationsTab(view, database)
+              : tab === 'integration'
+                ? integrationTab(view, database)
+                : accessTab(view, database);
 
   return h(
     'section',

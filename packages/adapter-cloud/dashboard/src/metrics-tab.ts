@@ -1,7 +1,10 @@
-import type { Metrics } from './api-types.js';
+import type { Metrics, RefusalInfo } from './api-types.js';
 import { chart } from './chart.js';
 import { h } from './dom.js';
 import { formatBytes, formatCount } from './format.js';
+import { byLabel, parsePrometheusText } from './prometheus-text.js';
+import { refusalsTable } from './refusals-tab.js';
+import { routeHash } from './route.js';
 import { fill, type View } from './view.js';
 
 /** How often the metrics refresh themselves. */
@@ -37,9 +40,10 @@ export function metricsTab(view: View, database: string): HTMLElement {
       view,
       body,
       async () => {
-        const metrics = await view.api.get<Metrics>(['databases', database, 'metrics'], {
-          minutes: range.value,
-        });
+        const [metrics, problems] = await Promise.all([
+          view.api.get<Metrics>(['databases', database, 'metrics'], { minutes: range.value }),
+          problemsSection(view, database),
+        ]);
         const times = metrics.series.map((point) => point.minute);
         return [
           h(
@@ -55,6 +59,7 @@ export function metricsTab(view: View, database: string): HTMLElement {
             total('Rows refused', formatCount(metrics.totals.rowsRefused), 'metric-rows-refused'),
           ),
           h('p', { class: 'muted' }, 'Totals since the database was created; charts per minute.'),
+          problems,
           chart({
             title: 'Traffic (bytes per minute)',
             times,
@@ -111,4 +116,90 @@ export function metricsTab(view: View, database: string): HTMLElement {
 
 function total(label: string, value: string, testid: string): HTMLElement {
   return h('div', { class: 'total' }, h('dt', {}, label), h('dd', { testid }, value));
+}
+
+/** How many of the latest refusals the Metrics tab shows (the Refusals tab has the rest). */
+const LATEST_REFUSALS = 5;
+
+/**
+ * Refusals by kind and errors by code since the server started (from `/metrics`), and the latest
+ * refusals. A failure of either source shows in place; the traffic above still renders.
+ */
+async function problemsSection(view: View, database: string): Promise<HTMLElement> {
+  const [text, latest] = await Promise.allSettled([
+    view.api.metrics(),
+    view.api.get<RefusalInfo[]>(['databases', database, 'refusals'], {
+      limit: String(LATEST_REFUSALS),
+    }),
+  ]);
+  const counts =
+    text.status === 'fulfilled'
+      ? (() => {
+          const samples = parsePrometheusText(text.value);
+          const where = { database };
+          return h(
+            'div',
+            { class: 'problem-counts' },
+            counted(
+              'Refusals by kind',
+              byLabel(samples, 'offsync_refusals_total', 'kind', where),
+              'metrics-refusals',
+              'No refusals since the server started.',
+            ),
+            counted(
+              'Errors by code',
+              byLabel(samples, 'offsync_errors_total', 'code', where),
+              'metrics-errors',
+              'No errors since the server started.',
+            ),
+          );
+        })()
+      : h('p', { class: 'error', testid: 'metrics-problems-error' }, 'Server metrics unavailable.');
+  const recent =
+    latest.status === 'fulfilled'
+      ? latest.value.length === 0
+        ? h('p', { class: 'muted', testid: 'metrics-latest-empty' }, 'Nothing refused yet.')
+        : refusalsTable(latest.value, view.now(), 'metrics-latest-refusals')
+      : h('p', { class: 'error' }, 'The refusal log is unavailable.');
+  return h(
+    'section',
+    { class: 'problems', testid: 'metrics-problems', 'aria-labelledby': 'problems-title' },
+    h('h2', { id: 'problems-title' }, 'Refusals and errors'),
+    h('p', { class: 'muted' }, 'Counted since the server started, from /metrics.'),
+    counts,
+    h(
+      'h3',
+      {},
+      'Latest refusals ',
+      h(
+        'a',
+        {
+          href: routeHash({ page: 'database', database, tab: 'refusals' }),
+          testid: 'metrics-all-refusals',
+        },
+        'see all',
+      ),
+    ),
+    recent,
+  );
+}
+
+function counted(
+  title: string,
+  rows: readonly (readonly [string, number])[],
+  testid: string,
+  empty: string,
+): HTMLElement {
+  return h(
+    'div',
+    { class: 'counted', testid },
+    h('h3', {}, title),
+    rows.length === 0
+      ? h('p', { class: 'muted', testid: `${testid}-empty` }, empty)
+      : h(
+          'dl',
+          { class: 'totals' },
+          ...rows.map(([label, count]) => total(label, formatCount(count), `${testid}-${label}`)),
+        ),
+  );
 }

@@ -1,5 +1,13 @@
 /** The tabs of a database's sync settings. */
-export const TABS = ['tables', 'devices', 'metrics', 'access'] as const;
+export const TABS = [
+  'tables',
+  'devices',
+  'metrics',
+  'refusals',
+  'migrations',
+  'integration',
+  'access',
+] as const;
 
 /** A tab of a database's sync settings. */
 export type Tab = (typeof TABS)[number];

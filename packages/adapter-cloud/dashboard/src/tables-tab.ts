@@ -1,7 +1,9 @@
 import { errorText } from './api.js';
 import type { ColumnInfo, TableStatus } from './api-types.js';
+import { confirmDialog } from './confirm-dialog.js';
 import { h } from './dom.js';
 import { formatCount } from './format.js';
+import { labelCells } from './responsive.js';
 import { fill, type View } from './view.js';
 
 /**
@@ -94,6 +96,20 @@ export function tablesTab(view: View, database: string, onChange: () => void): H
     element: HTMLTableRowElement,
     button: HTMLButtonElement,
   ): Promise<void> => {
+    // Switching off stops every device syncing the table at once: asked first, Cancel keeps it on.
+    if (
+      table.synced &&
+      !(await confirmDialog({
+        title: `Switch off sync for ${table.name}?`,
+        message: `Devices stop syncing ${table.name} at once: their changes stay on the devices, unsent, until it is switched on again. The table's rows stay on the server.`,
+        confirm: 'Switch off',
+        testid: 'sync-off',
+      }))
+    ) {
+      button.focus();
+      return;
+    }
+    if (view.signal.aborted) return;
     button.disabled = true;
     button.setAttribute('aria-busy', 'true');
     let next = table;
@@ -110,6 +126,8 @@ export function tablesTab(view: View, database: string, onChange: () => void): H
     }
     const replacement = row(next);
     element.replaceWith(replacement);
+    if (replacement.parentElement)
+      labelCells(replacement.parentElement.parentElement ?? replacement);
     replacement.querySelector<HTMLButtonElement>('[role="switch"]')?.focus();
   };
 

@@ -1,5 +1,6 @@
 import { type AdminApi, AdminApiError, errorText } from './api.js';
 import { type Child, h, nodes } from './dom.js';
+import { labelCells } from './responsive.js';
 
 /**
  * What a page or tab gets to render with. Everything it starts (requests, refresh timers) stops
@@ -43,6 +44,7 @@ export async function fill(
     const children = await work();
     if (view.signal.aborted) return;
     target.replaceChildren(...nodes(children));
+    labelCells(target);
   } catch (error) {
     if (view.signal.aborted) return;
     // A 401 has already sent the user to the sign-in page.

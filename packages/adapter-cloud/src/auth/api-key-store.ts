@@ -135,6 +135,8 @@ export class ApiKeyStore {
   readonly #env: Pick<Env, 'now' | 'randomBytes'>;
   #entries: readonly Entry[];
   #tail: Promise<unknown> = Promise.resolve();
+  // In memory only: writing the file on every request would cost more than the hint is worth.
+  readonly #lastUsed = new Map<string, number>();
 
   private constructor(
     path: string,
@@ -249,6 +251,7 @@ export class ApiKeyStore {
     if (entry === undefined) return { status: 'unknown' };
     const { id, role, label, revokedAt, databases } = entry.info;
     if (revokedAt !== undefined) return { status: 'revoked', keyId: id };
+    this.#lastUsed.set(id, this.#env.now());
     return {
       status: 'valid',
       principal: { kind: role, keyId: id, label, ...(databases ? { databases } : {}) },
@@ -265,6 +268,20 @@ export class ApiKeyStore {
    */
   list(): readonly ApiKeyInfo[] {
     return this.#entries.map((entry) => entry.info);
+  }
+
+  /**
+   * When a key last verified, in ms since the epoch, since this process opened the store
+   * (`undefined`: not used since).
+   *
+   * @example
+   * ```ts
+   * const at = store.lastUsedAt(info.id);
+   * console.log(at === undefined ? 'not used since start' : new Date(at).toISOString());
+   * ```
+   */
+  lastUsedAt(id: string): number | undefined {
+    return this.#lastUsed.get(id);
   }
 
   /**

@@ -42,6 +42,16 @@ describe('AuthError', () => {
   });
 });
 
+describe('AuthError statuses beyond 401', () => {
+  it('is 403 for a known caller refused, 503 when the provider’s keys are unreachable', () => {
+    expect(
+      (['wrong-database', 'forbidden', 'key-source-unavailable'] as const).map(
+        (code) => new AuthError(code).status,
+      ),
+    ).toEqual([403, 403, 503]);
+  });
+});
+
 describe('AuthConfigError', () => {
   it('carries its reason', () => {
     const error = new AuthConfigError('no key source');

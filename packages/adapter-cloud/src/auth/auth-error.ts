@@ -1,9 +1,11 @@
 import { OffsyncError } from '@offsync/core';
 
 /**
- * Why a request was refused. Every code but `forbidden` and `wrong-database` means "who you are
- * could not be established" (HTTP 401); those two mean "you are known but may not do this" (HTTP
- * 403): a token bound to one database is a valid credential, just not for another database.
+ * Why a request was refused. Every code but `forbidden`, `wrong-database` and
+ * `key-source-unavailable` means "who you are could not be established" (HTTP 401); the first two
+ * mean "you are known but may not do this" (HTTP 403): a token bound to one database is a valid
+ * credential, just not for another database. `key-source-unavailable` (HTTP 503) means the
+ * server could not fetch the identity provider's keys: the token may be fine, try again later.
  *
  * @example
  * ```ts
@@ -21,7 +23,8 @@ export type AuthErrorCode =
   | 'unknown-key'
   | 'revoked'
   | 'wrong-database'
-  | 'forbidden';
+  | 'forbidden'
+  | 'key-source-unavailable';
 
 // Fixed texts: a refusal goes back to whoever presented the credential, so the message never
 // contains the credential, the claims or a library's own wording (which could change to include
@@ -38,6 +41,8 @@ const DEFAULT_MESSAGES: Readonly<Record<AuthErrorCode, string>> = {
   revoked: 'the credential has been revoked',
   'wrong-database': 'the token was issued for another database',
   forbidden: 'this credential may not perform this operation',
+  'key-source-unavailable':
+    "the identity provider's signing keys could not be fetched; try again later",
 };
 
 /**
@@ -58,13 +63,21 @@ export class AuthError extends OffsyncError {
   readonly type = 'AuthError';
   /** What was wrong with the credential. */
   readonly code: AuthErrorCode;
-  /** The HTTP status to answer with: 403 for `forbidden` and `wrong-database`, 401 otherwise. */
-  readonly status: 401 | 403;
+  /**
+   * The HTTP status to answer with: 403 for `forbidden` and `wrong-database`, 503 for
+   * `key-source-unavailable`, 401 otherwise.
+   */
+  readonly status: 401 | 403 | 503;
 
   constructor(code: AuthErrorCode, message: string = DEFAULT_MESSAGES[code], cause?: unknown) {
     super(message);
     this.code = code;
-    this.status = code === 'forbidden' || code === 'wrong-database' ? 403 : 401;
+    this.status =
+      code === 'forbidden' || code === 'wrong-database'
+        ? 403
+        : code === 'key-source-unavailable'
+          ? 503
+          : 401;
     if (cause !== undefined) {
       Object.defineProperty(this, 'cause', { value: cause, enumerable: false, writable: true });
     }

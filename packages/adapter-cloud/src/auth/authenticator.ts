@@ -3,6 +3,7 @@ import type { ApiKeyStore } from './api-key-store.js';
 import { AuthError } from './auth-error.js';
 import type { Principal } from './principal.js';
 import type { TokenVerifier } from './token-verifier.js';
+import type { UserRevocations } from './user-revocations.js';
 
 /**
  * Options of {@link Authenticator}. A server without `tokens` accepts API keys only, one without
@@ -18,6 +19,8 @@ export interface AuthenticatorOptions {
   readonly apiKeys?: ApiKeyStore;
   /** The verifier of users' JWTs. */
   readonly tokens?: TokenVerifier;
+  /** Users whose older tokens are refused, per database (checked when a database is named). */
+  readonly revocations?: UserRevocations;
 }
 
 /**
@@ -34,24 +37,28 @@ export interface AuthenticatorOptions {
 export class Authenticator {
   readonly #apiKeys: ApiKeyStore | undefined;
   readonly #tokens: TokenVerifier | undefined;
+  readonly #revocations: UserRevocations | undefined;
 
   constructor(options: AuthenticatorOptions) {
     this.#apiKeys = options.apiKeys;
     this.#tokens = options.tokens;
+    this.#revocations = options.revocations;
   }
 
   /**
    * Authenticates an `Authorization` header value (`Bearer <credential>`, scheme in any case) or
-   * a bare credential (as sent where headers cannot be, like a WebSocket subprotocol).
+   * a bare credential (as sent where headers cannot be, like a WebSocket subprotocol). With
+   * `database`, a user token is checked against that database's issuer and audience and its
+   * user's revocation there.
    *
    * @example
    * ```ts
    * await auth.authenticate('Bearer osk_service_…'); // { kind: 'service', keyId, label }
-   * await auth.authenticate(jwt); // { kind: 'user', sub, claims, expiresAt }
+   * await auth.authenticate(jwt, 'todos'); // { kind: 'user', sub, claims, expiresAt }
    * await auth.authenticate(undefined); // throws AuthError 'missing' (401)
    * ```
    */
-  async authenticate(headerOrToken: string | undefined): Promise<Principal> {
+  async authenticate(headerOrToken: string | undefined, database?: string): Promise<Principal> {
     const credential = readCredential(headerOrToken);
     if (credential.startsWith(API_KEY_PREFIX)) {
       if (!this.#apiKeys) throw new AuthError('unknown-key', 'API keys are not accepted here');
@@ -68,7 +75,9 @@ export class Authenticator {
       }
     }
     if (!this.#tokens) throw new AuthError('unknown-key', 'user tokens are not accepted here');
-    return this.#tokens.verify(credential);
+    const user = await this.#tokens.verify(credential, database);
+    if (database !== undefined) this.#revocations?.check(user, database);
+    return user;
   }
 }
 

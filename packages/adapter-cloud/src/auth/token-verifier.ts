@@ -1,9 +1,35 @@
 import { defaultEnv, type Env } from '@offsync/core';
-import { type CryptoKey, importSPKI, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { type CryptoKey, errors, importSPKI, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { AuthConfigError, AuthError } from './auth-error.js';
+import { applyClaimMap, type ClaimMap, checkClaimMap } from './claim-map.js';
 import { authErrorFromJose } from './jose-errors.js';
 import { JwksFile } from './jwks-file.js';
 import type { UserPrincipal } from './principal.js';
+import { RemoteJwks, type RemoteJwksOptions } from './remote-jwks.js';
+
+/**
+ * One database's own token rules, each replacing the server-wide setting of the same name for
+ * tokens presented to that database (an absent one keeps the server-wide setting).
+ *
+ * @example
+ * ```ts
+ * const rules: DatabaseTokenRules = { issuer: 'https://tenant-a.auth0.com/', audience: 'todos-a' };
+ * ```
+ */
+export interface DatabaseTokenRules {
+  /** Accepted `iss` value(s) on this database. */
+  readonly issuer?: string | readonly string[];
+  /** Accepted `aud` value(s) on this database. */
+  readonly audience?: string | readonly string[];
+  /** Claims computed for row-level security on this database (see {@link ClaimMap}). */
+  readonly claims?: ClaimMap;
+}
+
+interface ResolvedRules {
+  readonly issuer: string[] | undefined;
+  readonly audience: string[] | undefined;
+  readonly claims: ClaimMap | undefined;
+}
 
 /**
  * Options of {@link TokenVerifier.create}. At least one key source is required; several may be
@@ -26,10 +52,18 @@ export interface TokenVerifierOptions {
   readonly rs256PublicKey?: string;
   /** Path of a JSON Web Key Set file; keys are chosen by `kid`, the file is re-read on change. */
   readonly jwksPath?: string;
+  /** URL of an identity provider's JSON Web Key Set (its `jwks_uri`), see {@link RemoteJwks}. */
+  readonly jwksUrl?: string;
+  /** Timeout, cooldown, cache age and size bounds of `jwksUrl`. */
+  readonly remoteJwks?: RemoteJwksOptions;
   /** Accepted `iss` value(s); when set, a token must carry one of them. */
   readonly issuer?: string | readonly string[];
   /** Accepted `aud` value(s); when set, a token must name one of them. */
   readonly audience?: string | readonly string[];
+  /** Claims computed for row-level security (see {@link ClaimMap}). */
+  readonly claims?: ClaimMap;
+  /** Per-database rules, by database name, replacing `issuer`, `audience` and `claims` there. */
+  readonly databases?: Readonly<Record<string, DatabaseTokenRules>>;
   /** Leeway for `exp` and `nbf` against clock skew, in seconds (default 30). */
   readonly clockToleranceSeconds?: number;
   /** Where the current time comes from; defaults to the real clock. */
@@ -70,10 +104,10 @@ const JWKS_ALGORITHMS = ['RS256', 'ES256'] as const;
 export class TokenVerifier {
   readonly #hmac: Uint8Array | undefined;
   readonly #rsa: CryptoKey | undefined;
-  readonly #jwks: JwksFile | undefined;
+  readonly #keySets: readonly JWTVerifyGetKey[];
   readonly #algorithms: string[];
-  readonly #issuer: string[] | undefined;
-  readonly #audience: string[] | undefined;
+  readonly #defaults: ResolvedRules;
+  readonly #databases: ReadonlyMap<string, ResolvedRules>;
   readonly #tolerance: number;
   readonly #env: Pick<Env, 'now'>;
 
@@ -81,19 +115,32 @@ export class TokenVerifier {
     options: TokenVerifierOptions,
     hmac: Uint8Array | undefined,
     rsa: CryptoKey | undefined,
-    jwks: JwksFile | undefined,
+    keySets: readonly JWTVerifyGetKey[],
     tolerance: number,
   ) {
     this.#hmac = hmac;
     this.#rsa = rsa;
-    this.#jwks = jwks;
+    this.#keySets = keySets;
     const algorithms = new Set<string>();
     if (hmac) algorithms.add('HS256');
     if (rsa) algorithms.add('RS256');
-    if (jwks) for (const alg of JWKS_ALGORITHMS) algorithms.add(alg);
+    if (keySets.length > 0) for (const alg of JWKS_ALGORITHMS) algorithms.add(alg);
     this.#algorithms = [...algorithms];
-    this.#issuer = toList(options.issuer);
-    this.#audience = toList(options.audience);
+    this.#defaults = {
+      issuer: toList(options.issuer),
+      audience: toList(options.audience),
+      claims: options.claims,
+    };
+    this.#databases = new Map(
+      Object.entries(options.databases ?? {}).map(([name, rules]) => [
+        name,
+        {
+          issuer: rules.issuer === undefined ? this.#defaults.issuer : toList(rules.issuer),
+          audience: rules.audience === undefined ? this.#defaults.audience : toList(rules.audience),
+          claims: rules.claims ?? this.#defaults.claims,
+        },
+      ]),
+    );
     this.#tolerance = tolerance;
     this.#env = options.env ?? defaultEnv;
   }
@@ -108,40 +155,54 @@ export class TokenVerifier {
    * ```
    */
   static async create(options: TokenVerifierOptions): Promise<TokenVerifier> {
-    const { hs256Secret, rs256PublicKey, jwksPath } = options;
-    if (hs256Secret === undefined && rs256PublicKey === undefined && jwksPath === undefined) {
+    const { hs256Secret, rs256PublicKey, jwksPath, jwksUrl } = options;
+    if (
+      hs256Secret === undefined &&
+      rs256PublicKey === undefined &&
+      jwksPath === undefined &&
+      jwksUrl === undefined
+    ) {
       throw new AuthConfigError(
-        'no token key source configured: set hs256Secret, rs256PublicKey or jwksPath',
+        'no token key source configured: set hs256Secret, rs256PublicKey, jwksPath or jwksUrl',
       );
     }
+    if (options.claims !== undefined) checkClaimMap(options.claims, 'claims');
+    for (const [name, rules] of Object.entries(options.databases ?? {}))
+      if (rules.claims !== undefined) checkClaimMap(rules.claims, `databases.${name}.claims`);
     const tolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_LEEWAY_SECONDS;
     if (!Number.isFinite(tolerance) || tolerance < 0) {
       throw new AuthConfigError('clockToleranceSeconds must be a finite number ≥ 0');
     }
     const hmac = hs256Secret === undefined ? undefined : hmacKey(hs256Secret);
     const rsa = rs256PublicKey === undefined ? undefined : await rsaKey(rs256PublicKey);
-    const jwks = jwksPath === undefined ? undefined : await JwksFile.load(jwksPath);
-    return new TokenVerifier(options, hmac, rsa, jwks, tolerance);
+    const keySets: JWTVerifyGetKey[] = [];
+    if (jwksPath !== undefined) keySets.push((await JwksFile.load(jwksPath)).getKey);
+    if (jwksUrl !== undefined) keySets.push(RemoteJwks.create(jwksUrl, options.remoteJwks).getKey);
+    return new TokenVerifier(options, hmac, rsa, keySets, tolerance);
   }
 
   /**
-   * Verifies a compact JWT (without the `Bearer ` prefix). Refusals are {@link AuthError}s with
-   * status 401 and a message safe to show the client.
+   * Verifies a compact JWT (without the `Bearer ` prefix) for `database` (its own issuer,
+   * audience and claim rules when it has some; the server-wide ones otherwise or when no
+   * database is named). Refusals are {@link AuthError}s with status 401 (503 when a remote key
+   * set cannot be fetched) and a message safe to show the client.
    *
    * @example
    * ```ts
-   * const { sub, claims } = await verifier.verify(token);
+   * const { sub, claims } = await verifier.verify(token, 'todos');
    * ```
    */
-  async verify(token: string): Promise<UserPrincipal> {
+  async verify(token: string, database?: string): Promise<UserPrincipal> {
+    const rules =
+      (database === undefined ? undefined : this.#databases.get(database)) ?? this.#defaults;
     if (token === '') throw new AuthError('missing');
     if (token.length > MAX_TOKEN_LENGTH) throw new AuthError('malformed', 'the token is too long');
     let payload: Record<string, unknown>;
     try {
       ({ payload } = await jwtVerify(token, this.#getKey, {
         algorithms: this.#algorithms,
-        ...(this.#issuer && { issuer: this.#issuer }),
-        ...(this.#audience && { audience: this.#audience }),
+        ...(rules.issuer && { issuer: rules.issuer }),
+        ...(rules.audience && { audience: rules.audience }),
         clockTolerance: this.#tolerance,
         currentDate: new Date(this.#env.now()),
         requiredClaims: ['sub', 'exp'],
@@ -154,17 +215,35 @@ export class TokenVerifier {
       throw new AuthError('malformed', 'the token\'s "sub" claim must be a non-empty string');
     }
     // jose has already checked that exp is present and a number.
-    return { kind: 'user', sub, claims: deepFreeze(payload), expiresAt: (exp as number) * 1000 };
+    return {
+      kind: 'user',
+      sub,
+      claims: deepFreeze(applyClaimMap(payload, rules.claims)),
+      expiresAt: (exp as number) * 1000,
+    };
   }
 
   readonly #getKey: JWTVerifyGetKey = (header, token) => {
     // `alg` is already one of #algorithms (jose checks the allow-list before asking for a key),
     // and each algorithm is served by the source configured for it, never by another's key.
     if (header.alg === 'HS256' && this.#hmac) return this.#hmac;
-    if (header.alg === 'RS256' && this.#rsa && (header.kid === undefined || !this.#jwks)) {
+    if (header.alg === 'RS256' && this.#rsa && (header.kid === undefined || !this.#keySets[0])) {
       return this.#rsa;
     }
-    if (this.#jwks) return this.#jwks.getKey(header, token);
+    return this.#fromKeySets(header, token);
+  };
+
+  readonly #fromKeySets: JWTVerifyGetKey = async (header, token) => {
+    // A key file and a provider's URL may both be configured: the first set holding the `kid`
+    // verifies; only the last set's refusal is the answer.
+    for (const [index, getKey] of this.#keySets.entries()) {
+      try {
+        return await getKey(header, token);
+      } catch (error) {
+        const last = index === this.#keySets.length - 1;
+        if (last || !(error instanceof errors.JWKSNoMatchingKey)) throw error;
+      }
+    }
     throw new AuthError('unknown-key', 'no trusted key matches the token');
   };
 }

@@ -1,12 +1,11 @@
 import {
   type ClientMessage,
-  decodeServerMessage,
-  encodeMessage,
   type ServerMessage,
   type Transport,
   TransportError,
   type TransportEvent,
 } from '@offsync/core';
+import { decodeServerMessage, encodeMessage } from '@offsync/core/codec';
 
 /** Options of {@link HttpTransport}. */
 export interface HttpTransportOptions {

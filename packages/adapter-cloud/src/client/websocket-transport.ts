@@ -1,12 +1,11 @@
 import {
   type ClientMessage,
-  decodeServerMessage,
-  encodeMessage,
   type ServerMessage,
   type Transport,
   TransportError,
   type TransportEvent,
 } from '@offsync/core';
+import { decodeServerMessage, encodeMessage } from '@offsync/core/codec';
 
 /**
  * The part of the WebSocket API the transport uses: the browser's `WebSocket` and Node's `ws`

@@ -1,4 +1,4 @@
-import { packPrimaryKey, primaryKeyString } from '@offsync/core';
+import { packPrimaryKey, primaryKeyString } from '@offsync/core/codec';
 import { describe, expect, it } from 'vitest';
 import { keyString } from './key-string.js';
 

@@ -1,4 +1,5 @@
-import { packPrimaryKey, primaryKeyString, type SqlValue } from '@offsync/core';
+import type { SqlValue } from '@offsync/core';
+import { packPrimaryKey, primaryKeyString } from '@offsync/core/codec';
 
 /**
  * A stable string identity for a primary key (its values in key-column order), for Map and Set

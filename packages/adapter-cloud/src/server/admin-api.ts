@@ -1,6 +1,10 @@
 import { isPolicyOperation } from '../rls/index.js';
+import { type AdminOperationsContext, adminOperation } from './admin-operations.js';
+import { adminUserRevocation, type UserRevocationContext } from './admin-user-revocation.js';
 import type { CentralDatabase, TableStatus } from './central-database.js';
 import type { CentralStore } from './central-store.js';
+import { handleMigrationAdmin } from './migrations-admin.js';
+import { listRefusals, type RefusalLog } from './observability/refusal-log.js';
 import { RequestError } from './sync-service.js';
 
 /**
@@ -11,7 +15,7 @@ import { RequestError } from './sync-service.js';
  * const context: AdminContext = { store, connected: (db) => sessions.count(db), now: Date.now };
  * ```
  */
-export interface AdminContext {
+export interface AdminContext extends AdminOperationsContext {
   /** The databases. */
   readonly store: CentralStore;
   /** Site ids of devices connected to a database right now (WebSocket sessions). */
@@ -20,6 +24,12 @@ export interface AdminContext {
   readonly now: () => number;
   /** Server start time. */
   readonly startedAt: number;
+  /** Tells a database's connected clients it changed (after a migration: `migration` is its number). */
+  readonly notify?: (database: string, version: number, migration: number) => void;
+  /** The latest refusals per database (`GET /databases/:db/refusals`). */
+  readonly refusals?: RefusalLog;
+  /** Revoked users' sessions (`POST /databases/:db/users/:user/revoke`). */
+  readonly userRevocations?: UserRevocationContext['userRevocations'];
 }
 
 /**
@@ -32,7 +42,11 @@ export interface AdminContext {
  * `GET /databases/:db/tables`, `PUT /databases/:db/tables/:table/sync {enabled}`,
  * `GET /databases/:db/devices`, `GET /databases/:db/metrics?minutes=60`,
  * `GET /databases/:db/policies`, `PUT /databases/:db/policies/:table/:operation {expression}`,
- * `POST /databases/:db/sql {sql}`, `GET /status`.
+ * `POST /databases/:db/sql {sql}`, `GET /status`; the operator routes of `admin-operations.ts`
+ * (`DELETE /databases/:db`, `GET|POST /keys`, `DELETE /keys/:id`,
+ * `DELETE /databases/:db/devices/:site`, `GET /databases/:db/backup`); the migration routes of
+ * `migrations-admin.ts` (`POST /databases/:db/migrate {sql, name?}`,
+ * `GET /databases/:db/migrations`).
  *
  * @example
  * ```ts
@@ -47,6 +61,11 @@ export function handleAdmin(
   body: unknown,
 ): unknown {
   const { store } = context;
+  // Database deletion, API keys, device revocation and backup (admin-operations.ts); a promise.
+  const operated = adminOperation(context, method, path, body);
+  if (operated !== undefined) return operated;
+  const revoked = adminUserRevocation(context, method, path);
+  if (revoked !== undefined) return revoked;
   const [first, name, section, table, operation] = path;
   if (first === 'status' && path.length === 1 && method === 'GET') {
     return {
@@ -69,6 +88,15 @@ export function handleAdmin(
     }
   } else {
     const database = store.open(name);
+    const migrated = handleMigrationAdmin(
+      database,
+      method,
+      section,
+      body,
+      context.now(),
+      context.notify,
+    );
+    if (migrated !== undefined) return migrated;
     if (section === undefined && method === 'GET') return summary(context, name);
     if (section === 'tables' && table === undefined && method === 'GET')
       return database.tables().map((status) => withRows(database, status));
@@ -80,6 +108,7 @@ export function handleAdmin(
       if (enabled)
         database.enableTable(table, {
           allowIntegerPrimaryKey: request.allowIntegerPrimaryKey === true,
+          allowForeignKeys: request.allowForeignKeys === true,
         });
       else database.disableTable(table);
       const status = database.tables().find((each) => each.name === table);
@@ -87,9 +116,14 @@ export function handleAdmin(
     }
     if (section === 'devices' && method === 'GET') {
       const connected = context.connected(name);
-      return database.devices
-        .list()
-        .map((device) => ({ ...device, connected: connected.has(device.site) }));
+      return database.devices.list().map((device) => {
+        const revokedAt = database.devices.revocations.revokedAt(device.site);
+        return {
+          ...device,
+          connected: connected.has(device.site),
+          ...(revokedAt === undefined ? {} : { revokedAt }),
+        };
+      });
     }
     if (section === 'metrics' && method === 'GET') {
       const minutes = Math.min(24 * 60, Math.max(1, Number(query.get('minutes') ?? 60) || 60));
@@ -98,6 +132,8 @@ export function handleAdmin(
         series: database.devices.metrics(minutes, context.now()),
       };
     }
+    if (section === 'refusals' && table === undefined && method === 'GET')
+      return listRefusals(context.refusals, name, query);
     if (section === 'policies' && table === undefined && method === 'GET')
       return database.policies();
     if (

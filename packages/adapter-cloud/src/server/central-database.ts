@@ -4,22 +4,24 @@ import {
   type Change,
   type Changeset,
   checkSyncable,
-  decodeChangeset,
   describeSchemaDifference,
   type Eviction,
-  encodeChangeset,
   inSavepoint,
   OffsyncError,
   type PlannedRow,
-  primaryKeyString,
   RESERVED_PREFIX,
   type RowRefusal,
   readTableSchema,
   SchemaError,
   type SqlValue,
   type TableRefusal,
-  unpackPrimaryKey,
 } from '@offsync/core';
+import {
+  decodeChangeset,
+  encodeChangeset,
+  primaryKeyString,
+  unpackPrimaryKey,
+} from '@offsync/core/codec';
 import type { Principal } from '../auth/index.js';
 import {
   forbiddenKeys,
@@ -258,7 +260,13 @@ export class CentralDatabase {
   }
 
   /** Switches sync on for a table (same schema checks as `enableSync`; throws `SchemaError`). */
-  enableTable(table: string, options: { readonly allowIntegerPrimaryKey?: boolean } = {}): void {
+  enableTable(
+    table: string,
+    options: {
+      readonly allowIntegerPrimaryKey?: boolean;
+      readonly allowForeignKeys?: boolean;
+    } = {},
+  ): void {
     this.replica.enableSync(table, options);
     this.devices.bumpScope();
   }

@@ -63,6 +63,11 @@ export interface CentralStore {
   create(name: string, schemaSql?: string): CentralDatabase;
   /** Opens an existing database (cached). Throws {@link DatabaseError} `not-found`. */
   open(name: string): CentralDatabase;
+  /**
+   * Closes and removes a database and its files. Throws {@link DatabaseError} `not-found`. The
+   * caller ends the database's sessions first.
+   */
+  delete(name: string): void;
   /** Bytes the database takes on disk. */
   sizeOf(name: string): number;
   /** Databases currently open. */
@@ -141,6 +146,16 @@ export class SqliteCentralStore implements CentralStore {
     const database = CentralDatabase.open(name, this.#path(name), { create: false });
     this.#open.set(name, database);
     return database;
+  }
+
+  delete(name: string): void {
+    this.#check(name);
+    if (!existsSync(this.#path(name))) throw new DatabaseError('not-found', name);
+    this.#open.get(name)?.close();
+    this.#open.delete(name);
+    // The main file last: until it goes, the database still exists and a retry can finish.
+    for (const suffix of ['-wal', '-shm', ''])
+      rmSync(`${this.#path(name)}${suffix}`, { force: true });
   }
 
   sizeOf(name: string): number {

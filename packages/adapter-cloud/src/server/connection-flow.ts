@@ -1,4 +1,5 @@
-import { encodeMessage, type ServerMessage } from '@offsync/core';
+import type { ServerMessage } from '@offsync/core';
+import { encodeMessage } from '@offsync/core/codec';
 import type { WebSocket } from 'ws';
 import type { ServerLimits } from './limits.js';
 

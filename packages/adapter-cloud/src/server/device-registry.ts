@@ -1,4 +1,5 @@
 import type { SqliteDriver } from '@offsync/core';
+import { DeviceRevocations } from './device-revocations.js';
 
 /**
  * What the server knows of a device (a client replica, by site id).
@@ -75,9 +76,12 @@ export class DeviceRegistry {
   readonly #dirty = new Set<string>();
   readonly #dirtyMinutes = new Set<number>();
   #scopeVersion: number;
+  /** Devices an admin revoked: their hellos and requests are refused with 403 `device-revoked`. */
+  readonly revocations: DeviceRevocations;
 
   constructor(driver: SqliteDriver) {
     this.#driver = driver;
+    this.revocations = new DeviceRevocations(driver);
     driver.exec(`
       CREATE TABLE IF NOT EXISTS offsync_server_devices(
         site TEXT PRIMARY KEY NOT NULL, user TEXT NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,

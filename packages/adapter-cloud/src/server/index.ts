@@ -1,9 +1,16 @@
 export * from './admin-api.js';
+export { ADMIN_CLOSED_CODE, type SessionView } from './admin-operations.js';
+export * from './admin-user-revocation.js';
 export * from './central-database.js';
 export * from './central-store.js';
 export * from './connection-flow.js';
 export * from './device-registry.js';
+export { DeviceRevocations } from './device-revocations.js';
 export * from './limits.js';
+export { MigrationLog, type MigrationRecord, migrationLog } from './migration-log.js';
+export { MigrationRefusedError, migrateDatabase } from './migrations.js';
+export * from './observability/index.js';
+export * from './origin-policy.js';
 export * from './server.js';
 export * from './server-config.js';
 export * from './sync-service.js';

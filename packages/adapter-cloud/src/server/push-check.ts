@@ -6,8 +6,8 @@ import {
   OffsyncError,
   type SqlValue,
   storageClassOf,
-  unpackPrimaryKey,
 } from '@offsync/core';
+import { unpackPrimaryKey } from '@offsync/core/codec';
 
 /**
  * Why a push was refused before anything of it was applied: its changes do not fit the server's

@@ -2,38 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OffsyncError } from '@offsync/core';
+import { AuthConfigError } from '../auth/auth-error.js';
+import { checkJwtConfig, type JwtConfig } from '../auth/jwt-config.js';
+import { type ObservabilityConfig, parseObservabilityConfig } from './observability/config.js';
+import { checkAllowedOrigins } from './origin-policy.js';
 
-/**
- * How the server verifies users' JWTs, kept in `<data>/server.json`.
- *
- * @example
- * ```ts
- * const jwt: JwtConfig = { hs256Secret: process.env.JWT_SECRET, audience: 'todo-app' };
- * ```
- */
-export interface JwtConfig {
-  /** Shared HS256 secret (a development one is generated on first start). */
-  readonly hs256Secret?: string;
-  /** Path of an RS256 public key (PEM, SPKI). */
-  readonly rs256PublicKeyPath?: string;
-  /** Path of a JSON Web Key Set file. */
-  readonly jwksPath?: string;
-  /** Required issuer. */
-  readonly issuer?: string;
-  /** Required audience. */
-  readonly audience?: string;
-  /**
-   * Leeway for `exp` and `nbf` against clock skew, in seconds (default 30). Also how long an
-   * open WebSocket session outlives its token's `exp` before the server closes it.
-   */
-  readonly clockLeewaySeconds?: number;
-  /**
-   * Refuse user tokens whose `aud` names no database (`offsync:<name>`). Default false: such
-   * tokens are good on every database, as before database binding existed; a token that names
-   * databases is only ever good on those.
-   */
-  readonly requireDatabaseAudience?: boolean;
-}
+export {
+  DATABASE_JWT_CONFIG_KEYS,
+  type DatabaseJwtConfig,
+  isLeewaySeconds,
+  JWT_CONFIG_KEYS,
+  type JwtConfig,
+  type JwtSettingKind,
+} from '../auth/jwt-config.js';
 
 /**
  * The server's configuration file.
@@ -43,10 +24,28 @@ export interface JwtConfig {
  * const config = loadServerConfig('./data');
  * ```
  */
-export interface ServerConfig {
+export interface ServerConfig extends ObservabilityConfig {
   /** JWT verification. */
   readonly jwt: JwtConfig;
+  /**
+   * Browser origins allowed to call the server (CORS on HTTP, the Origin check on WebSocket
+   * upgrades); `["*"]` allows any. Absent: no CORS headers, and WebSocket upgrades from any
+   * origin (see docs/server-config.md).
+   */
+  readonly allowedOrigins?: readonly string[];
 }
+
+/**
+ * Every top-level key `server.json` accepts; anything else is refused, so a misspelt section is
+ * an error at start rather than a setting silently ignored. docs/server-config.md documents each
+ * (a test checks it): add a key here and there together.
+ *
+ * @example
+ * ```ts
+ * SERVER_CONFIG_KEYS.includes('jwt'); // true
+ * ```
+ */
+export const SERVER_CONFIG_KEYS: readonly string[] = ['jwt', 'allowedOrigins', 'log', 'metrics'];
 
 /**
  * The configuration file is unreadable or invalid.
@@ -97,44 +96,26 @@ export function loadServerConfig(dataDir: string): ServerConfig {
       `not valid JSON (${error instanceof Error ? error.message : String(error)})`,
     );
   }
-  const jwt = (parsed as { jwt?: unknown }).jwt;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new ServerConfigError(path, 'must be a JSON object');
+  for (const key of Object.keys(parsed))
+    if (!SERVER_CONFIG_KEYS.includes(key))
+      throw new ServerConfigError(path, `unknown setting ${JSON.stringify(key)}`);
+  const { jwt, allowedOrigins } = parsed as { jwt?: unknown; allowedOrigins?: unknown };
   if (typeof jwt !== 'object' || jwt === null)
     throw new ServerConfigError(path, 'missing "jwt" object');
-  for (const [key, value] of Object.entries(jwt)) {
-    const kind = JWT_SETTINGS[key];
-    if (kind === undefined) {
-      throw new ServerConfigError(path, `unknown jwt setting ${JSON.stringify(key)}`);
-    }
-    if (kind === 'seconds') {
-      if (!isLeewaySeconds(value))
-        throw new ServerConfigError(path, `jwt.${key} must be a whole number of seconds ≥ 0`);
-    } else if (typeof value !== kind) {
-      throw new ServerConfigError(path, `jwt.${key} must be a ${kind}`);
-    }
+  try {
+    checkJwtConfig(jwt);
+    if (allowedOrigins !== undefined) checkAllowedOrigins(allowedOrigins, 'allowedOrigins');
+  } catch (error) {
+    if (error instanceof AuthConfigError) throw new ServerConfigError(path, error.reason);
+    throw error;
   }
-  return { jwt: jwt as JwtConfig };
-}
-
-const JWT_SETTINGS: Readonly<Record<string, 'string' | 'boolean' | 'seconds'>> = {
-  hs256Secret: 'string',
-  rs256PublicKeyPath: 'string',
-  jwksPath: 'string',
-  issuer: 'string',
-  audience: 'string',
-  clockLeewaySeconds: 'seconds',
-  requireDatabaseAudience: 'boolean',
-};
-
-/**
- * Whether `value` is a usable clock leeway: whole seconds (the unit `exp` is counted in), not
- * negative, and at most a day, beyond which "leeway" would mean tokens never expire.
- *
- * @example
- * ```ts
- * isLeewaySeconds(30); // true
- * isLeewaySeconds(-1); // false
- * ```
- */
-export function isLeewaySeconds(value: unknown): value is number {
-  return Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= 86_400;
+  const observability = parseObservabilityConfig(parsed);
+  if (typeof observability === 'string') throw new ServerConfigError(path, observability);
+  return {
+    ...observability,
+    jwt,
+    ...(allowedOrigins === undefined ? {} : { allowedOrigins: allowedOrigins as string[] }),
+  };
 }

@@ -3,14 +3,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
-import {
-  type ClientMessage,
-  decodeClientMessage,
-  encodeMessage,
-  OffsyncError,
-  SchemaError,
-  type ServerMessage,
-} from '@offsync/core';
+import { type ClientMessage, OffsyncError, SchemaError, type ServerMessage } from '@offsync/core';
+import { decodeClientMessage, encodeMessage } from '@offsync/core/codec';
+import type { Logger } from 'pino';
 import { type WebSocket, WebSocketServer } from 'ws';
 import {
   ApiKeyStore,
@@ -19,13 +14,25 @@ import {
   ensureAdminKey,
   type Principal,
   requireAdmin,
-  TokenVerifier,
 } from '../auth/index.js';
+import { tokenVerifierFromConfig } from '../auth/jwt-config.js';
+import { UserRevocations } from '../auth/user-revocations.js';
 import { PolicyError } from '../rls/index.js';
 import { handleAdmin } from './admin-api.js';
+import {
+  ADMIN_CLOSED_CODE,
+  AdminFile,
+  type SessionView,
+  sendAdminFile,
+} from './admin-operations.js';
 import { type CentralStore, DatabaseError, SqliteCentralStore } from './central-store.js';
 import { CLOSE_CODES, ConnectionFlow, type ConnectionStats } from './connection-flow.js';
+import { applyCors } from './cors.js';
 import { DEFAULT_LIMITS, RateLimiter, type ServerLimits, TokenBucket } from './limits.js';
+import type { LogLevel } from './observability/logger.js';
+import { ServerObservability } from './observability/server-observability.js';
+import { upgradeOriginAllowed } from './origin-check.js';
+import { OriginPolicy } from './origin-policy.js';
 import { parseRequestTarget, type RequestTarget } from './request-target.js';
 import { isLeewaySeconds, loadServerConfig, ServerConfigError } from './server-config.js';
 import { errorMessage, RequestError, SyncService, type SyncSession } from './sync-service.js';
@@ -46,8 +53,10 @@ export interface ServerOptions {
   readonly dashboardDir?: string;
   /** Clock (tests). */
   readonly now?: () => number;
-  /** Where to log (default: console). */
+  /** Receives each log line, JSON (default: stdout). */
   readonly log?: (line: string) => void;
+  /** Lowest log level written; overrides `log.level` of `server.json` (default `info`). */
+  readonly logLevel?: LogLevel;
   /** Store to use instead of the embedded SQLite one. */
   readonly store?: CentralStore;
   /** How often buffered device and traffic records are written (ms, default 2,000). */
@@ -137,9 +146,16 @@ const MIME: Record<string, string> = {
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const now = options.now ?? (() => Date.now());
-  const log = options.log ?? ((line: string) => console.log(line));
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const config = loadServerConfig(options.dataDir);
+  const observe = new ServerObservability({
+    config,
+    ...(options.logLevel ? { level: options.logLevel } : {}),
+    ...(options.log ? { write: options.log } : {}),
+    now,
+    connections: () => [...sessions].map((session) => session.flow.stats),
+  });
+  const log = (line: string): void => observe.logger.error(line);
   const apiKeys = await ApiKeyStore.open(join(options.dataDir, 'keys.json'));
   // A key from the caller is recorded before listening (its holder knows it). A generated one is
   // only persisted once the server listens: persisted by a start that then failed (port in use),
@@ -151,29 +167,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       'ServerOptions.clockLeewaySeconds',
       'must be a whole number of seconds between 0 and 86400',
     );
-  const tokens =
-    config.jwt.hs256Secret || config.jwt.rs256PublicKeyPath || config.jwt.jwksPath
-      ? await TokenVerifier.create({
-          ...(config.jwt.hs256Secret ? { hs256Secret: config.jwt.hs256Secret } : {}),
-          ...(config.jwt.rs256PublicKeyPath
-            ? {
-                rs256PublicKey: (await import('node:fs')).readFileSync(
-                  config.jwt.rs256PublicKeyPath,
-                  'utf8',
-                ),
-              }
-            : {}),
-          ...(config.jwt.jwksPath ? { jwksPath: config.jwt.jwksPath } : {}),
-          ...(config.jwt.issuer ? { issuer: config.jwt.issuer } : {}),
-          ...(config.jwt.audience ? { audience: config.jwt.audience } : {}),
-          ...(clockLeewaySeconds === undefined
-            ? {}
-            : { clockToleranceSeconds: clockLeewaySeconds }),
-          env: { now },
-        })
-      : undefined;
-  const authenticator = new Authenticator({ apiKeys, ...(tokens ? { tokens } : {}) });
+  const tokens = await tokenVerifierFromConfig(config.jwt, { now, clockLeewaySeconds });
+  const userRevocations = UserRevocations.open(join(options.dataDir, 'revocations.json'));
+  const origins = new OriginPolicy(config.allowedOrigins);
+  const authenticator = new Authenticator({
+    apiKeys,
+    revocations: userRevocations,
+    ...(tokens ? { tokens } : {}),
+  });
   const store = options.store ?? new SqliteCentralStore(options.dataDir);
+  observe.recognise((name) => store.opened().some((database) => database.name === name));
   const sessions = new Set<SocketSession>();
   // HTTP requests are counted twice: per address before authentication (credential guessing,
   // connection floods), per principal after it, so spelling one credential many ways (the
@@ -252,6 +255,30 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     return sites;
   };
 
+  // After a migration every socket of the database hears it, so each says hello again.
+  const notifyMigration = (database: string, version: number, migration: number): void => {
+    const frame = encodeMessage({ type: 'notify', id: 0, serverVersion: version, migration });
+    for (const session of sessions)
+      if (
+        session.database === database &&
+        session.site !== undefined &&
+        session.socket.readyState === 1
+      )
+        session.flow.notify(frame);
+  };
+
+  // Admin operations end sessions at once: a revoked device or key, a deleted database.
+  const closeSessions = (match: (session: SessionView) => boolean, reason: string): number => {
+    let closed = 0;
+    for (const session of sessions) {
+      if (!match(session)) continue;
+      session.flow.end(ADMIN_CLOSED_CODE, reason);
+      sessions.delete(session);
+      closed++;
+    }
+    return closed;
+  };
+
   const http: Server = createServer(
     {
       headersTimeout: limits.headersTimeoutMs,
@@ -263,6 +290,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ),
     },
     (request, response) => {
+      const logger = observe.request(request, response);
       if (closing) {
         respondJson(response, 503, {
           error: { code: 'shutting-down', message: 'the server is shutting down' },
@@ -270,8 +298,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         return;
       }
       // The last resort: whatever escapes a route answers 500 for this request only.
-      void track(() => route(request, response)).catch((error: unknown) => {
-        log(`offsync: request failed: ${error instanceof Error ? error.stack : String(error)}`);
+      void track(() => route(request, response, logger)).catch((error: unknown) => {
+        logger.error({ err: error }, 'request failed');
         try {
           if (!response.headersSent)
             respondJson(response, 500, {
@@ -285,7 +313,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
   );
 
-  async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async function route(
+    request: IncomingMessage,
+    response: ServerResponse,
+    logger: Logger,
+  ): Promise<void> {
     let target: RequestTarget;
     try {
       target = parseRequestTarget(request.url);
@@ -299,10 +331,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     if (parts[0] === 'dashboard')
       return serveStatic(response, options.dashboardDir, parts.slice(1), log);
+    if (parts[0] === 'metrics' && parts.length === 1) {
+      if (!addressLimiter.take(`address:${request.socket.remoteAddress}`))
+        return rateLimited(response);
+      return observe.serveMetrics(request, response, async () =>
+        requireAdmin(await authenticator.authenticate(request.headers.authorization)),
+      );
+    }
     if (parts[0] !== 'v1')
       return respondJson(response, 404, {
         error: { code: 'not-found', message: `no route ${pathname}` },
       });
+    if (applyCors(origins, request, response)) return;
     if (parts[1] === 'health') return respondJson(response, 200, { ok: true });
     if (!addressLimiter.take(`address:${request.socket.remoteAddress}`))
       return rateLimited(response);
@@ -342,15 +382,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           message.type === 'hello'
             ? (message.token ?? request.headers.authorization)
             : request.headers.authorization,
+          parts[2],
         )
         .catch(() => undefined);
       if (who && !principalLimiter.take(principalKey(who))) return rateLimited(response);
+      const started = observe.started();
+      const httpSession: SyncSession = { principal: undefined, site: undefined };
       const reply = await service.handle(
         parts[2]!,
-        { principal: undefined, site: undefined },
+        httpSession,
         message,
         request.headers.authorization,
       );
+      observe.answered(parts[2]!, httpSession.principal, message, reply, started, 'http', logger);
       return respondFrame(response, reply.type === 'error' ? reply.status : 200, reply);
     }
 
@@ -373,13 +417,24 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
             throw new RequestError('bad-request', 400, 'the body is not valid JSON');
           }
         }
-        const result = handleAdmin(
-          { store, connected, now, startedAt },
+        const result = await handleAdmin(
+          {
+            store,
+            connected,
+            now,
+            startedAt,
+            apiKeys,
+            closeSessions,
+            notify: notifyMigration,
+            userRevocations,
+            refusals: observe.refusals,
+          },
           request.method ?? 'GET',
           parts.slice(2),
           target.query,
           body,
         );
+        if (result instanceof AdminFile) return sendAdminFile(response, result);
         return respondJson(response, 200, result);
       } catch (error) {
         const [status, code] = adminStatus(error);
@@ -427,6 +482,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       refuseUpgrade(socket, 404, 'Not Found');
       return;
     }
+    if (!upgradeOriginAllowed(origins, request)) {
+      refuseUpgrade(socket, 403, 'Forbidden');
+      return;
+    }
     if (!addressLimiter.take(`address:${request.socket.remoteAddress}`)) {
       refuseUpgrade(socket, 429, 'Too Many Requests');
       return;
@@ -469,14 +528,30 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
             ws.close(TOKEN_EXPIRED_CLOSE_CODE, TOKEN_EXPIRED_REASON);
             return;
           }
+          const started = observe.started();
           const reply = await service.handle(
             session.database,
             session,
             message,
             message.type === 'hello' ? credential : undefined,
           );
+          observe.answered(
+            session.database,
+            session.principal,
+            message,
+            reply,
+            started,
+            'websocket',
+            sessionLogger,
+          );
           session.flow.send(reply);
+          // A revoked device has nothing more to say on this socket.
+          if (reply.type === 'error' && reply.code === 'device-revoked')
+            return session.flow.end(ADMIN_CLOSED_CODE, 'device revoked');
           if (message.type === 'hello' && reply.type === 'welcome') {
+            // A revocation that landed while this hello was being verified found no session.
+            if (userRevocations.revokes(session.principal, session.database))
+              return session.flow.end(ADMIN_CLOSED_CODE, 'user revoked');
             armExpiry(session);
             session.flow.helloDone();
           }
@@ -490,6 +565,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         flow: new ConnectionFlow(ws, limits, handle, log),
       };
       const credential = request.headers.authorization;
+      const sessionLogger = observe.session(request, session.database);
       sessions.add(session);
       ws.on('message', (data, isBinary) => {
         try {
@@ -505,7 +581,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           session.flow.end(CLOSE_CODES.internal, 'internal server error');
         }
       });
-      ws.on('close', () => {
+      ws.on('close', (code) => {
+        sessionLogger.info(
+          { code, site: session.site, answered: session.flow.stats.answered },
+          'session closed',
+        );
         clearTimeout(session.expiryTimer);
         sessions.delete(session);
       });

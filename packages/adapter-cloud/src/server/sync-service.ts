@@ -5,18 +5,16 @@ import {
   type ClientMessage,
   DecodeError,
   DriftError,
-  decodeChangeset,
-  encodeChangeset,
   hlcToString,
   InvalidChangeError,
   NotSyncedError,
   OffsyncError,
-  PROTOCOL_VERSION,
   ProtocolError,
   SchemaError,
   SchemaMismatchError,
   type ServerMessage,
 } from '@offsync/core';
+import { decodeChangeset, encodeChangeset, PROTOCOL_VERSION } from '@offsync/core/codec';
 import {
   AuthError,
   type Authenticator,
@@ -28,6 +26,13 @@ import { PolicyError } from '../rls/index.js';
 import type { CentralDatabase, StagedUnit } from './central-database.js';
 import { type CentralStore, DatabaseError } from './central-store.js';
 import type { ServerLimits } from './limits.js';
+import {
+  liftPush,
+  migrationField,
+  narrowChangeset,
+  pullViews,
+  reviewNegotiation,
+} from './migration-views.js';
 import { PushSchemaError, SiteMismatchError } from './push-check.js';
 
 /**
@@ -146,7 +151,10 @@ export class SyncService {
       const database = this.#store.open(databaseName);
       switch (message.type) {
         case 'hello': {
-          const principal = await this.#auth.authenticate(message.token ?? credential);
+          const principal = await this.#auth.authenticate(
+            message.token ?? credential,
+            databaseName,
+          );
           checkDatabaseBinding(principal, databaseName, this.#requireDatabaseAudience);
           // A hello must not take over another user's device: its site would then speak for that
           // device, and changes stamped with it would be hidden from it forever.
@@ -181,7 +189,7 @@ export class SyncService {
     credential: string | undefined,
   ): Promise<Principal> {
     if (credential !== undefined || session.principal === undefined) {
-      const authenticated = await this.#auth.authenticate(credential);
+      const authenticated = await this.#auth.authenticate(credential, databaseName);
       checkDatabaseBinding(authenticated, databaseName, this.#requireDatabaseAudience);
       session.principal = authenticated;
     }
@@ -211,7 +219,12 @@ export class SyncService {
         `protocol version ${message.protocol} is not supported; this server speaks ${PROTOCOL_VERSION}`,
       );
     }
-    const { tables, refused } = database.negotiate(message.schemas);
+    // A client at an older schema a migration only added to keeps syncing (migration-views.ts).
+    const { tables, refused, upgrades } = reviewNegotiation(
+      database,
+      message.schemas,
+      database.negotiate(message.schemas),
+    );
     const user = userOf(principal);
     const known = database.devices.get(message.site);
     // One index read (offsync_stamps by site); a malformed site id holds no stamps.
@@ -245,6 +258,8 @@ export class SyncService {
       filtered,
       resync,
       maxMessageBytes: this.#limits.maxMessageBytes,
+      ...migrationField(database),
+      ...(upgrades.length === 0 ? {} : { upgrades }),
       // Lets a device restored from a backup see that it is behind its own earlier self.
       ...(siteStamp === undefined ? {} : { siteStamp: hlcToString(siteStamp) }),
     };
@@ -257,7 +272,9 @@ export class SyncService {
     session: SyncSession,
   ): ServerMessage {
     ownSite(database, principal, session, message.site);
-    const decoded = decodeChangeset(message.changeset);
+    const raw = decodeChangeset(message.changeset);
+    // A client at an older, additively migrated schema pushes the columns it has.
+    const { changeset: decoded, views } = liftPush(database, raw);
     const count = decoded.changes.length;
     if (count > this.#limits.maxBatchChanges) {
       throw new RequestError(
@@ -328,7 +345,9 @@ export class SyncService {
           changes: [...earlier.changes, ...decoded.changes],
           fingerprints: { ...earlier.fingerprints, ...decoded.fingerprints },
         })
-      : message.changeset;
+      : decoded === raw
+        ? message.changeset
+        : encodeChangeset(decoded);
     const bytes = (earlier?.bytes ?? 0) + message.changeset.length;
     const outcome = database.push(principal, unit, checks);
     const now = this.#now();
@@ -356,8 +375,9 @@ export class SyncService {
       acked: database.devices.get(message.site)?.acked ?? 0,
       serverVersion: database.version,
       refusals: outcome.refusals,
-      repair: outcome.repair,
+      repair: narrowChangeset(outcome.repair, views),
       evictions: outcome.evictions,
+      ...migrationField(database),
     };
   }
 
@@ -411,6 +431,7 @@ export class SyncService {
     const tables = negotiated
       ? message.tables.filter((table) => negotiated.has(table))
       : message.tables;
+    const views = pullViews(database, message.fingerprints, tables);
     const page = database.pull(
       principal,
       message.site,
@@ -433,9 +454,10 @@ export class SyncService {
       cursor: page.cursor,
       hasMore: page.hasMore,
       serverVersion: database.version,
-      changeset: page.changeset,
+      changeset: narrowChangeset(page.changeset, views),
       evictions: page.evictions,
       ...(page.continues ? { continues: true } : {}),
+      ...migrationField(database),
     };
   }
 }
@@ -451,6 +473,8 @@ function ownSite(
   session: SyncSession,
   site: string,
 ): void {
+  if (database.devices.revocations.revokedAt(site) !== undefined)
+    throw new RequestError('device-revoked', 403, `device ${site} was revoked by an admin`);
   if (session.site !== undefined && session.site !== site)
     throw new SiteMismatchError(
       session.site,
@@ -528,7 +552,11 @@ export function errorMessage(id: number, error: unknown): ServerMessage {
 function classify(error: unknown): [string, number] {
   if (error instanceof AuthError)
     return [
-      error.code === 'forbidden' || error.code === 'wrong-database' ? error.code : 'unauthorized',
+      error.code === 'forbidden' ||
+      error.code === 'wrong-database' ||
+      error.code === 'key-source-unavailable'
+        ? error.code
+        : 'unauthorized',
       error.status,
     ];
   if (error instanceof RequestError) return [error.code, error.status];

@@ -1,4 +1,4 @@
-import { decodeMessage } from '@offsync/core';
+import { decodeMessage } from '@offsync/core/codec';
 import { prng } from '@offsync/testkit';
 import { sleep } from './wait.js';
 

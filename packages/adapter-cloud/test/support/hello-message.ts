@@ -1,4 +1,5 @@
-import { type ClientMessage, PROTOCOL_VERSION, type SqliteReplica } from '@offsync/core';
+import type { ClientMessage, SqliteReplica } from '@offsync/core';
+import { PROTOCOL_VERSION } from '@offsync/core/codec';
 
 /**
  * The `hello` a real client would send for `replica`: its site and every synced table's declared

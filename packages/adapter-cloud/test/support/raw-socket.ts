@@ -1,9 +1,5 @@
-import {
-  type ClientMessage,
-  decodeServerMessage,
-  encodeMessage,
-  type ServerMessage,
-} from '@offsync/core';
+import type { ClientMessage, ServerMessage } from '@offsync/core';
+import { decodeServerMessage, encodeMessage } from '@offsync/core/codec';
 import { WebSocket } from 'ws';
 
 /** A raw WebSocket to a database: what the tests send and the decoded frames back, in order. */

@@ -3,7 +3,6 @@ import {
   type Change,
   type ClientMessage,
   compareHlc,
-  decodeChangeset,
   type ServerMessage,
   type SqliteReplica,
   SyncClient,
@@ -11,6 +10,7 @@ import {
   type Transport,
   type TransportEvent,
 } from '@offsync/core';
+import { decodeChangeset } from '@offsync/core/codec';
 import { WebSocket } from 'ws';
 import {
   HttpTransport,

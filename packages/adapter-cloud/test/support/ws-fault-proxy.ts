@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { decodeMessage } from '@offsync/core';
+import { decodeMessage } from '@offsync/core/codec';
 import { prng } from '@offsync/testkit';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 

@@ -23,7 +23,7 @@ import type { SqlValue } from './value.js';
 export interface Change {
   /** Table name. */
   readonly table: string;
-  /** The row's primary key, packed with {@link packPrimaryKey}. */
+  /** The row's primary key, packed with `packPrimaryKey` (from `@offsync/core/codec`). */
   readonly pk: Uint8Array;
   /** Column name, or `null` for the row sentinel (a causal-length change). */
   readonly column: string | null;

@@ -1,7 +1,7 @@
+// The byte helpers (changeset, varint, primary-key and value codecs, CRC) are exported from
+// `@offsync/core/codec` (src/codec.ts), not here: an app needs the records and the errors, not
+// the bytes.
 export * from './change.js';
-export * from './codec.js';
-export * from './crc32.js';
-export * from './encoding.js';
-export * from './primary-key.js';
+export { type Changeset, InvalidChangeError } from './codec.js';
+export { DecodeError } from './encoding.js';
 export * from './value.js';
-export * from './value-codec.js';

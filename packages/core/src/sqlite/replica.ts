@@ -15,6 +15,9 @@ import { writeSqlValue } from '../changes/value-codec.js';
 import { defaultEnv, type Env } from '../env.js';
 import { compareHlc, type Hlc, HybridClock } from '../hlc/hlc.js';
 import { newSiteId, type SiteId, siteIdFromBytes, siteIdToBytes } from '../hlc/site-id.js';
+import { ChangeFeed, type ListenerErrorHandler } from '../live/change-feed.js';
+import type { QueryOptions } from '../live/query-options.js';
+import type { LiveQuery, ReplicaChange } from '../live/replica-change.js';
 import { type ApplyGuard, applyMerge } from './apply.js';
 import { BulkWriter } from './bulk.js';
 import { withoutCapture } from './capture.js';
@@ -31,6 +34,7 @@ import { assertExactRowText, mayBeInexactText } from './exact-text.js';
 import { foldLog, newFlushStamps } from './fold.js';
 import { collectFreshRows, writeFreshRows } from './fresh-rows.js';
 import { createMetadataTables, METADATA_FORMAT, upgradeMetadata } from './metadata.js';
+import { type MigrateOptions, type MigrationResult, runMigration } from './migrate.js';
 import { decodeRowClocks } from './row-clocks.js';
 import {
   canonicalSchema,
@@ -147,6 +151,7 @@ export class SqliteReplica {
   #schemaVersion = -1;
   #seq = 0;
   #depth = 0;
+  readonly #feed: ChangeFeed;
 
   private constructor(driver: SqliteDriver, site: SiteId, clock: HybridClock, env: Env) {
     this.driver = driver;
@@ -154,6 +159,12 @@ export class SqliteReplica {
     this.#env = env;
     this.#clock = clock;
     this.#stamps = new StampStore(driver);
+    this.#feed = new ChangeFeed({
+      driver,
+      tables: () => this.#tables.values(),
+      seq: () => this.#seq,
+      flush: () => this.flush(),
+    });
     const siteOf = (): SiteId => this.#site;
     this.#context = {
       driver,
@@ -383,6 +394,7 @@ export class SqliteReplica {
     this.#validate(changeset);
     return this.#operation(() => {
       this.#fold();
+      this.#feed.remoteFrom(this.#seq);
       const outcome = applyMerge(
         this.#context,
         this.#tables,
@@ -409,6 +421,7 @@ export class SqliteReplica {
     if (!batch) return undefined;
     return this.#operation(() => {
       this.#fold();
+      this.#feed.remoteFrom(this.#seq);
       const outcome = writeFreshRows(this.#context, batch);
       if (!outcome) return undefined;
       if (outcome.maxStamp) this.#clock.observe(outcome.maxStamp);
@@ -657,6 +670,34 @@ export class SqliteReplica {
   }
 
   /**
+   * Runs a migration file (the same file the sync server ran with `offsync migrate`), all or
+   * nothing: `ALTER TABLE` (add, drop, rename a column), `CREATE TABLE` and `CREATE INDEX` only,
+   * each synced table it touches altered between {@link SqliteReplica.beginAlter} and
+   * {@link SqliteReplica.commitAlter}, so it ends with the server's fingerprint. Applying the
+   * same file again does nothing (`applied: false`). Throws `MigrationError` with nothing
+   * changed. See `docs/migrations.md`.
+   *
+   * @example
+   * ```ts
+   * replica.migrate('ALTER TABLE todos ADD COLUMN due TEXT');
+   * ```
+   */
+  migrate(sql: string, options: MigrateOptions = {}): MigrationResult {
+    return runMigration(this, sql, options, () => this.#reload());
+  }
+
+  // After a rolled-back migration the database is as before, but beginAlter/commitAlter moved
+  // the in-memory tables on: read them again.
+  #reload(): void {
+    this.#tables.clear();
+    this.#altering.clear();
+    this.#drifted.clear();
+    this.#schemaVersion = -1;
+    this.#seq = Number(readState(this.driver).get('seq') ?? 0);
+    this.#loadTables();
+  }
+
+  /**
    * A canonical byte image of the replicated state, in the same format as `MemoryReplica.dump`:
    * tables by name, rows by packed key with causal length, each column's value and stamp. Two
    * replicas that received the same changes have equal dumps.
@@ -782,6 +823,7 @@ export class SqliteReplica {
     this.#validate({ changes });
     this.#operation(() => {
       this.#fold();
+      this.#feed.remoteFrom(this.#seq);
       this.#dropRows([
         ...changes.map((change) => ({ table: change.table, pk: change.pk })),
         ...evictions,
@@ -802,6 +844,7 @@ export class SqliteReplica {
     this.#operation(() => {
       this.#fold();
       withoutCapture(this.driver, this.#tables.values(), () => {
+        this.#feed.clearing(this.#tables.values());
         for (const table of this.#tables.values()) {
           const { shadow } = table;
           this.driver.exec(`DELETE FROM ${shadow.table}; DELETE FROM ${shadow.meta};`);
@@ -809,6 +852,100 @@ export class SqliteReplica {
       });
       this.driver.exec("DELETE FROM offsync_state WHERE key LIKE 'setting:sync:%'");
     });
+  }
+
+  /**
+   * Subscribes to changes of the synced tables: one event per commit or merge (never one per
+   * row), with the tables and readable primary keys touched; returns the unsubscribe function.
+   * Merges by this replica are delivered as they commit; writes committed through any connection
+   * (`replica.driver` included) when the replica next looks: at {@link SqliteReplica.notifyChanges},
+   * at every sync-client poll, and at every replica operation (reading changes, merging). A
+   * listener that throws does not affect the merge or other listeners: see
+   * {@link SqliteReplica.onListenerError}. Guide: docs/live-queries.md.
+   *
+   * @example
+   * ```ts
+   * const stop = replica.onChange(({ source, tables, rows }) => console.log(source, tables, rows));
+   * ```
+   */
+  onChange(listener: (change: ReplicaChange) => void): () => void {
+    return this.#feed.onChange(listener);
+  }
+
+  /**
+   * Keeps a query's result up to date: it re-runs only when a table the query reads changed
+   * (found from SQLite's plan, so views, joins and subqueries count) and calls back only when the
+   * result differs, value by value, from the last one. The first result is `rows` of the returned
+   * {@link LiveQuery}; the callback receives later ones. A query that reads tables which are not
+   * synced also re-runs on any commit {@link SqliteReplica.notifyChanges} sees.
+   *
+   * @example
+   * ```ts
+   * const live = replica.watch<{ id: string }>('SELECT id FROM todos WHERE done = ?', [0n], render, {
+   *   rows: 'object',
+   * });
+   * render(live.rows);
+   * live.stop();
+   * ```
+   */
+  watch<Row = SqlValue[]>(
+    sql: string,
+    params: readonly SqlValue[],
+    callback: (rows: readonly Row[]) => void,
+    options?: QueryOptions,
+  ): LiveQuery<Row> {
+    return this.#feed.watch(sql, params, callback, options);
+  }
+
+  /**
+   * Runs a query and returns its rows: exact positional arrays by default, or plain objects and
+   * JSON-safe integers as `options` asks ({@link QueryOptions}).
+   *
+   * @example
+   * ```ts
+   * replica.query<{ id: string; done: number }>('SELECT id, done FROM todos', [], {
+   *   rows: 'object',
+   *   integers: 'number',
+   * }); // [{ id: 't1', done: 0 }]
+   * ```
+   */
+  query<Row = SqlValue[]>(
+    sql: string,
+    params: readonly SqlValue[] = [],
+    options?: QueryOptions,
+  ): Row[] {
+    return this.#feed.query<Row>(sql, params, options);
+  }
+
+  /**
+   * Looks now for writes committed by any connection or process since the last look, and
+   * delivers them to change listeners and live queries. Costs one small query when nothing was
+   * committed. Call it after writing through `replica.driver` for an immediate update; the sync
+   * client also calls it at every poll (`pollMs`, 250 ms by default). Inside an open transaction
+   * it does nothing: the next call after COMMIT delivers.
+   *
+   * @example
+   * ```ts
+   * replica.driver.prepare('UPDATE todos SET done = 1 WHERE id = ?').run(['t1']);
+   * replica.notifyChanges(); // listeners and live queries run now
+   * ```
+   */
+  notifyChanges(): void {
+    this.#feed.notify();
+  }
+
+  /**
+   * Registers a handler for errors thrown by change listeners and live queries (a
+   * {@link ListenerError}); returns the unregister function. Without any handler they go to
+   * `console.error`. Either way the merge or commit that fired the event is unaffected.
+   *
+   * @example
+   * ```ts
+   * replica.onListenerError((error) => report(error.cause));
+   * ```
+   */
+  onListenerError(handler: ListenerErrorHandler): () => void {
+    return this.#feed.onListenerError(handler);
   }
 
   /** Closes the connection. */
@@ -872,6 +1009,7 @@ export class SqliteReplica {
         const table = this.#tables.get(name);
         if (!table) continue;
         const key = table.unpackKey(pk);
+        this.#feed.dropped(table, key);
         const { shadow } = table;
         const base = shadow.baseKeys.map((column) => `${column} = ?`).join(' AND ');
         const meta = shadow.keys.map((column) => `${column} = ?`).join(' AND ');
@@ -953,8 +1091,9 @@ export class SqliteReplica {
   #operation<T>(fn: () => T): T {
     if (this.#depth > 0) return fn();
     this.#depth++;
+    let committed = false;
     try {
-      return inSavepoint(this.driver, () => {
+      const outcome = inSavepoint(this.driver, () => {
         // Another connection may have moved the state on; stamps cached by a rolled-back
         // transaction must not be trusted, so caches live for one operation.
         this.#stamps.reset();
@@ -968,8 +1107,11 @@ export class SqliteReplica {
           .run([BigInt(this.#seq), BigInt(last.wall), BigInt(last.counter)]);
         return result;
       });
+      committed = true;
+      return outcome;
     } finally {
       this.#depth--;
+      this.#feed.afterOperation(committed);
     }
   }
 

@@ -44,12 +44,37 @@ export interface DeclaredSchema {
  * ```
  */
 export interface TableRefusal {
-  /** `not-enabled`: the server has not switched the table on; `schema-mismatch`: schemas differ. */
-  readonly code: 'not-enabled' | 'schema-mismatch';
+  /**
+   * `not-enabled`: the server has not switched the table on; `schema-mismatch`: schemas differ;
+   * `schema-outdated`: the server migrated the table past this client's schema in a way it
+   * cannot sync across (a dropped, renamed or retyped column): migrate the app.
+   */
+  readonly code: 'not-enabled' | 'schema-mismatch' | 'schema-outdated';
   /** Human-readable reason naming the table and the difference. */
   readonly message: string;
   /** The column at fault, for schema mismatches. */
   readonly column?: string;
+}
+
+/**
+ * A table the server migrated past the client's schema: the app should run the migration
+ * (`replica.migrate`) that takes it to `fingerprint`. An `additive` change keeps syncing the
+ * columns both sides have meanwhile; a `destructive` one stops the table until then.
+ *
+ * @example
+ * ```ts
+ * const upgrade: SchemaUpgrade = { table: 'todos', fingerprint: 'v1:…', kind: 'additive', migration: 2 };
+ * ```
+ */
+export interface SchemaUpgrade {
+  /** The table. */
+  readonly table: string;
+  /** The server's fingerprint of it now. */
+  readonly fingerprint: string;
+  /** Whether the client's current schema still syncs (`additive`) or not. */
+  readonly kind: 'additive' | 'destructive';
+  /** The server migration that last changed the table. */
+  readonly migration: number;
 }
 
 /**
@@ -143,6 +168,11 @@ export type ClientMessage =
       readonly tables: readonly string[];
       /** Local changes the client still has to push, for the server's device list. */
       readonly pending: number;
+      /**
+       * The client's fingerprint of each table it pulls: a client a migration left behind gets
+       * the columns it has (additive) or a refusal (destructive). Absent from older clients.
+       */
+      readonly fingerprints?: Readonly<Record<string, string>>;
     };
 
 /**
@@ -185,6 +215,10 @@ export type ServerMessage =
        * Absent from older servers.
        */
       readonly siteStamp?: string;
+      /** The server's latest schema migration (absent: none). */
+      readonly migration?: number;
+      /** Tables migrated past the client's schema (absent: none). */
+      readonly upgrades?: readonly SchemaUpgrade[];
     }
   | {
       readonly type: 'pushResult';
@@ -198,6 +232,8 @@ export type ServerMessage =
       readonly evictions: readonly Eviction[];
       /** The page was staged (it `continues`); nothing was applied yet. Absent: false. */
       readonly staged?: boolean;
+      /** The server's latest schema migration: newer than the welcome's, say hello again. */
+      readonly migration?: number;
     }
   | {
       readonly type: 'changes';
@@ -213,8 +249,16 @@ export type ServerMessage =
        * Absent: false.
        */
       readonly continues?: boolean;
+      /** The server's latest schema migration: newer than the welcome's, say hello again. */
+      readonly migration?: number;
     }
-  | { readonly type: 'notify'; readonly id: 0; readonly serverVersion: number }
+  | {
+      readonly type: 'notify';
+      readonly id: 0;
+      readonly serverVersion: number;
+      /** Sent after a schema migration: its number. */
+      readonly migration?: number;
+    }
   | {
       readonly type: 'error';
       readonly id: number;
@@ -415,6 +459,7 @@ function validate(type: string, header: Record<string, unknown>, payload: Uint8A
         limit: int(header, 'limit'),
         tables,
         pending: int(header, 'pending'),
+        ...optionalFingerprints(header),
       };
     }
     case 'welcome': {
@@ -437,6 +482,8 @@ function validate(type: string, header: Record<string, unknown>, payload: Uint8A
           ? {}
           : { maxMessageBytes: int(header, 'maxMessageBytes') }),
         ...(header.siteStamp === undefined ? {} : { siteStamp: stampText(header, 'siteStamp') }),
+        ...optionalMigration(header),
+        ...optionalUpgrades(header),
       };
     }
     case 'pushResult': {
@@ -451,6 +498,7 @@ function validate(type: string, header: Record<string, unknown>, payload: Uint8A
         repair: payload,
         evictions: list<Eviction>(header, 'evictions', ['table', 'pk']),
         ...(staged === undefined ? {} : { staged }),
+        ...optionalMigration(header),
       };
     }
     case 'changes': {
@@ -464,11 +512,17 @@ function validate(type: string, header: Record<string, unknown>, payload: Uint8A
         changeset: payload,
         evictions: list<Eviction>(header, 'evictions', ['table', 'pk']),
         ...(continues === undefined ? {} : { continues }),
+        ...optionalMigration(header),
       };
     }
     case 'notify':
       noPayload();
-      return { type, id: 0, serverVersion: int(header, 'serverVersion') };
+      return {
+        type,
+        id: 0,
+        serverVersion: int(header, 'serverVersion'),
+        ...optionalMigration(header),
+      };
     default:
       noPayload();
       return {
@@ -511,6 +565,31 @@ function bool(header: Record<string, unknown>, field: string): boolean {
 
 function optionalBool(header: Record<string, unknown>, field: string): boolean | undefined {
   return header[field] === undefined ? undefined : bool(header, field);
+}
+
+function optionalMigration(header: Record<string, unknown>): { migration?: number } {
+  return header.migration === undefined ? {} : { migration: int(header, 'migration') };
+}
+
+function optionalUpgrades(header: Record<string, unknown>): { upgrades?: SchemaUpgrade[] } {
+  if (header.upgrades === undefined) return {};
+  const upgrades = list<SchemaUpgrade>(header, 'upgrades', ['table', 'fingerprint', 'kind']);
+  for (const upgrade of upgrades) {
+    if (upgrade.kind !== 'additive' && upgrade.kind !== 'destructive')
+      throw new ProtocolError('upgrades[].kind must be additive or destructive');
+    int(upgrade as unknown as Record<string, unknown>, 'migration');
+  }
+  return { upgrades };
+}
+
+function optionalFingerprints(header: Record<string, unknown>): {
+  fingerprints?: Record<string, string>;
+} {
+  if (header.fingerprints === undefined) return {};
+  const fingerprints = record(header, 'fingerprints');
+  for (const value of Object.values(fingerprints))
+    if (typeof value !== 'string') throw new ProtocolError('fingerprints holds a non-string');
+  return { fingerprints: fingerprints as Record<string, string> };
 }
 
 function record(header: Record<string, unknown>, field: string): Record<string, unknown> {

@@ -12,10 +12,12 @@ import {
   type Eviction,
   PROTOCOL_VERSION,
   type RowRefusal,
+  type SchemaUpgrade,
   type ServerMessage,
   type TableRefusal,
 } from './messages.js';
 import { restoredStamp } from './restored.js';
+import { logAnswer, logRefusal, logRetry, type SyncLogger } from './sync-logger.js';
 import { ServerError, type Transport, TransportClosedError, TransportError } from './transport.js';
 
 /**
@@ -63,6 +65,12 @@ export interface SyncStatus {
    * {@link SyncClient.onRefusal} as `too-large`.
    */
   readonly oversizedRows: readonly { readonly table: string; readonly key: readonly SqlValue[] }[];
+  /**
+   * Tables the server migrated past this replica's schema: run the same migration
+   * (`replica.migrate`) to reach each one's `fingerprint`. `additive` ones keep syncing the
+   * columns both sides have meanwhile; `destructive` ones are in `refusedTables` until then.
+   */
+  readonly upgrades: readonly SchemaUpgrade[];
 }
 
 /**
@@ -140,6 +148,11 @@ export interface SyncClientOptions {
   readonly backoff?: BackoffPolicy;
   /** Names this client's saved cursors, so one replica can sync with several servers. */
   readonly name?: string;
+  /**
+   * Receives structured events by level (connect, push, pull, refusal, retry, error): `console`,
+   * a pino logger, or any `{ debug, info, warn, error }`. Never given the token.
+   */
+  readonly logger?: SyncLogger;
 }
 
 interface SavedState {
@@ -157,6 +170,12 @@ interface SavedState {
    * past them so the rest syncs; a later write gives them a new sequence and they go again.
    */
   held?: { table: string; pk: string; changes: number; size: number; told?: boolean }[];
+  /** Tables the latest welcome refused (their changes were neither sent nor received). */
+  refused?: string[];
+  /** Tables synced narrowed to an older schema's columns (the server's has more). */
+  narrowed?: string[];
+  /** Tables that were refused or narrowed and sync whole now: to push whole, pull from 0. */
+  catchUp?: string[];
 }
 
 /**
@@ -229,6 +248,10 @@ export class SyncClient {
   /** disconnect() closed the transport: start() must reopen it first. */
   #transportClosed = false;
   #unsubscribe: (() => void) | undefined;
+  /** The server's latest schema migration as of the session's welcome. */
+  #migration = 0;
+  /** The local tables' fingerprints the session's hello declared. */
+  #declared = '';
 
   constructor(replica: SqliteReplica, options: SyncClientOptions) {
     this.#replica = replica;
@@ -251,6 +274,7 @@ export class SyncClient {
       refusedTables: {},
       refusedRows: [],
       oversizedRows: this.#oversizedView(),
+      upgrades: [],
     };
   }
 
@@ -397,6 +421,9 @@ export class SyncClient {
         ) {
           this.#schedule();
         }
+        // After the mark was read: the fold it may do can only make the next mark differ (an
+        // extra sync), never hide a write. Delivers the app's commits to live queries.
+        this.#replica.notifyChanges();
       } catch {
         // The database may be closing; the next poll will tell.
       }
@@ -415,9 +442,13 @@ export class SyncClient {
       this.#writtenDuringCycle = false;
       try {
         const session = this.#withoutDrift(
-          this.#dropSessionOnDrift() ?? this.#session ?? (await this.#hello()),
+          this.#dropSessionOnDrift() ??
+            this.#dropSessionOnMigrate() ??
+            this.#session ??
+            (await this.#hello()),
         );
         await this.#push(session);
+        await this.#catchUp(session);
         await this.#pushHeld(session);
         // The pull reports `pending` for the server's device list: give it the count after the
         // push, not the size of the push's last page.
@@ -516,9 +547,28 @@ export class SyncClient {
       this.#save();
       return this.#hello(true);
     }
+    // A table refused until now (a migration on either side caught up) missed changes both ways.
+    // So did one synced narrowed (an older schema's columns) whose schema is now the server's.
+    const narrowed = (welcome.upgrades ?? [])
+      .filter((upgrade) => upgrade.kind === 'additive')
+      .map((upgrade) => upgrade.table);
+    const rejoined = welcome.tables.filter(
+      (table) =>
+        this.#saved.refused?.includes(table) ||
+        (this.#saved.narrowed?.includes(table) && !narrowed.includes(table)),
+    );
+    this.#saved.refused = Object.keys(welcome.refused);
+    this.#saved.narrowed = narrowed;
+    if (rejoined.length > 0)
+      this.#saved.catchUp = [...new Set([...(this.#saved.catchUp ?? []), ...rejoined])];
+    this.#declared = declaredKey(schemas);
     this.#save();
     this.#session = { tables: welcome.tables, resync: welcome.resync };
-    this.#setStatus({ serverVersion: welcome.serverVersion, refusedTables: welcome.refused });
+    this.#setStatus({
+      serverVersion: welcome.serverVersion,
+      refusedTables: welcome.refused,
+      upgrades: welcome.upgrades ?? [],
+    });
     return this.#session;
   }
 
@@ -640,6 +690,9 @@ export class SyncClient {
         limit,
         tables: session.tables,
         pending: this.#status.pending,
+        fingerprints: Object.fromEntries(
+          session.tables.map((table) => [table, this.#replica.tableInfo(table).fingerprint]),
+        ),
       });
       if (page.type !== 'changes') throw unexpected(page);
       this.#checkOwnMark();
@@ -682,9 +735,18 @@ export class SyncClient {
     const release = this.#releaseOnAccept;
     this.#releaseOnAccept = undefined;
     const response = await this.#options.transport.request(message);
+    logAnswer(this.#options.logger, message, response);
     if (release && response.type === 'pushResult' && response.accepted) this.#release(release);
     if (response.type === 'welcome' && response.maxMessageBytes !== undefined)
       this.#maxMessageBytes = response.maxMessageBytes;
+    if (response.type === 'welcome') this.#migration = response.migration ?? 0;
+    else if ('migration' in response && (response.migration ?? 0) > this.#migration) {
+      // The server migrated its schema under this session: a new hello learns what it means
+      // for each table (kept syncing, narrowed, refused, or back in sync for a client ahead).
+      this.#migration = response.migration ?? 0;
+      this.#session = undefined;
+      this.#again = true;
+    }
     if (response.type === 'error')
       throw new ServerError(response.code, response.status, response.message);
     return response;
@@ -706,6 +768,7 @@ export class SyncClient {
       this.#attempt++,
       this.#env.random,
     );
+    logRetry(this.#options.logger, this.#attempt, delay, offline ? 'offline' : 'error', typed);
     this.#retryTimer = this.#timers.setTimeout(() => {
       this.#retryTimer = undefined;
       this.#schedule(0);
@@ -875,6 +938,74 @@ export class SyncClient {
   }
 
   /**
+   * After `replica.migrate` (or any alter) the session's hello declared stale fingerprints:
+   * returns undefined after dropping it, so a new hello follows.
+   */
+  #dropSessionOnMigrate(): undefined {
+    if (this.#session === undefined) return undefined;
+    const schemas: Record<string, DeclaredSchema> = {};
+    for (const table of this.#replica.syncedTables()) {
+      const info = this.#replica.tableInfo(table);
+      schemas[table] = { canonical: info.canonical, fingerprint: info.fingerprint };
+    }
+    if (declaredKey(schemas) !== this.#declared) this.#session = undefined;
+    return undefined;
+  }
+
+  /**
+   * Tables the server refused before and syncs now: this device's changes to them were never
+   * sent (`acked` moved past them) and the pull cursor moved past the server's. Pushes all of
+   * this device's changes to them and pulls them from the start; both are idempotent merges,
+   * so doing it again after a crash is safe.
+   */
+  async #catchUp(session: Session): Promise<void> {
+    const tables = (this.#saved.catchUp ?? []).filter((table) => session.tables.includes(table));
+    if (tables.length === 0) return;
+    const limit = this.#options.pageSize ?? 1000;
+    const site = this.#replica.site;
+    const fingerprints = Object.fromEntries(
+      tables.map((table) => [table, this.#replica.tableInfo(table).fingerprint]),
+    );
+    for (let after = 0, guard = 0; guard < 1_000_000; guard++) {
+      const page = this.#replica.changesSince(0, { onlySite: site, tables, limit, after });
+      if (page.changes.length > 0) {
+        const result = await this.#request({
+          type: 'push',
+          id: this.#nextId++,
+          site,
+          upTo: this.#saved.acked,
+          changeset: encodeChangeset({ changes: page.changes, fingerprints }),
+        });
+        if (result.type !== 'pushResult') throw unexpected(result);
+        if (!result.accepted) this.#takeBackRefused(result);
+      }
+      after = page.cursor;
+      if (!page.hasMore) break;
+    }
+    for (let cursor = 0, guard = 0; guard < 1_000_000; guard++) {
+      const page = await this.#request({
+        type: 'pull',
+        id: this.#nextId++,
+        site,
+        cursor,
+        since: 0,
+        limit,
+        tables,
+        pending: this.#status.pending,
+        fingerprints,
+      });
+      if (page.type !== 'changes') throw unexpected(page);
+      if (page.evictions.length > 0) this.#replica.evict(page.evictions.map(toEviction));
+      this.#replica.applyChanges(page.changeset);
+      cursor = page.cursor;
+      if (!page.hasMore) break;
+    }
+    this.#saved.catchUp = (this.#saved.catchUp ?? []).filter((table) => !tables.includes(table));
+    this.#save();
+    this.#markOwn();
+  }
+
+  /**
    * A table whose local schema was changed without beginAlter is left out of the session (its
    * changes cannot be read or merged) and shown in `refusedTables` with the fix; the others
    * keep syncing.
@@ -998,6 +1129,7 @@ export class SyncClient {
   }
 
   #tellRefusals(refusals: readonly WriteRefusal[]): void {
+    for (const refusal of refusals) logRefusal(this.#options.logger, refusal);
     for (const refusal of refusals)
       for (const listener of this.#refusalListeners) {
         try {
@@ -1050,6 +1182,14 @@ function holdPage(
     evictions: held.evictions.concat(evictions),
     fingerprints: { ...held.fingerprints, ...fingerprints },
   };
+}
+
+/** The declared schemas as one comparable string. */
+function declaredKey(schemas: Readonly<Record<string, DeclaredSchema>>): string {
+  return Object.keys(schemas)
+    .sort()
+    .map((table) => `${table}\u0000${schemas[table]!.fingerprint}`)
+    .join('\u0001');
 }
 
 function rowKey(table: string, pkHex: string): string {

@@ -1,4 +1,5 @@
-import { type Change, packPrimaryKey } from '@offsync/core';
+import type { Change } from '@offsync/core';
+import { packPrimaryKey } from '@offsync/core/codec';
 import { describe, expect, it } from 'vitest';
 import type { ResolvedOptions } from '../conformance-options.js';
 import { databaseImage } from '../database-image.js';

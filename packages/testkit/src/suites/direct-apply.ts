@@ -1,5 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
-import { decodeChangeset, type SqlValue } from '@offsync/core';
+import type { SqlValue } from '@offsync/core';
+import { decodeChangeset } from '@offsync/core/codec';
 import { describe, expect } from 'vitest';
 import type { ResolvedOptions } from '../conformance-options.js';
 import { databaseImage } from '../database-image.js';

@@ -1,5 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
-import { type Change, primaryKeyString } from '@offsync/core';
+import type { Change } from '@offsync/core';
+import { primaryKeyString } from '@offsync/core/codec';
 import { describe, expect, it } from 'vitest';
 import type { ResolvedOptions } from '../conformance-options.js';
 import type { Harness } from '../harness.js';

@@ -1,4 +1,5 @@
-import { type Change, packPrimaryKey, type SqlValue } from '@offsync/core';
+import type { Change, SqlValue } from '@offsync/core';
+import { packPrimaryKey } from '@offsync/core/codec';
 import { showSqlValue, toHex } from '../show-value.js';
 
 /**

@@ -1,5 +1,6 @@
 import { test } from '@fast-check/vitest';
-import { packPrimaryKey, type SqlValue } from '@offsync/core';
+import type { SqlValue } from '@offsync/core';
+import { packPrimaryKey } from '@offsync/core/codec';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AFFINITY_CASES, type AffinityColumn, storedWithoutAffinity } from '../affinity.js';
 import type { ResolvedOptions } from '../conformance-options.js';

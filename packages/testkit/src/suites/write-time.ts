@@ -1,4 +1,5 @@
-import { type Change, compareHlc, packPrimaryKey, WRITE_TIME_SQL } from '@offsync/core';
+import { type Change, compareHlc, WRITE_TIME_SQL } from '@offsync/core';
+import { packPrimaryKey } from '@offsync/core/codec';
 import { describe, expect, it } from 'vitest';
 import type { ResolvedOptions } from '../conformance-options.js';
 import type { Harness } from '../harness.js';
