@@ -2,11 +2,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BenchResult, markdownTable, withinBounds } from './result.js';
+import { browserSuite } from './suites/browser.js';
 import { coreSuite } from './suites/core.js';
 import { sqliteSuite } from './suites/sqlite.js';
 import { nodeEngine, wasmEngine } from './suites/sqlite-engine.js';
 import type { Suite } from './suites/suite.js';
 import { syncSuite } from './suites/sync.js';
+import { wasmDriversSuite } from './suites/wasm-drivers.js';
 import { watchSuite } from './suites/watch.js';
 
 const suites: Record<string, Suite> = {
@@ -14,6 +16,8 @@ const suites: Record<string, Suite> = {
   sqlite: (context) => sqliteSuite(context, [nodeEngine, wasmEngine]),
   sync: syncSuite,
   watch: watchSuite,
+  wasmDrivers: wasmDriversSuite,
+  browser: browserSuite,
 };
 
 const args = process.argv.slice(2);

@@ -93,8 +93,9 @@ try {
     // Twice: the second round brings each device what the others pushed in the first.
     for (let round = 0; round < 2; round++) for (const client of clients) await client.syncNow();
   };
-  const write = (replica: SqliteReplica, sql: string, ...params: SqlValue[]): void =>
+  const write = (replica: SqliteReplica, sql: string, ...params: SqlValue[]): void => {
     replica.driver.prepare(sql).run(params);
+  };
 
   clients = online();
   write(alicePhone, "INSERT INTO todos(id, tenant, title) VALUES ('a1', 'acme', 'Buy milk')");

@@ -27,6 +27,7 @@ export {
   saveReplicaFile,
   saveReplicaToIndexedDb,
 } from './replica-persistence.js';
+export * from './sqlite-wasm/index.js';
 export type {
   SqlJsBindValue,
   SqlJsConfig,
@@ -40,3 +41,4 @@ export {
   SqlJsDriver,
   type SqlJsDriverOptions,
 } from './sqljs-driver.js';
+export * from './worker/index.js';

@@ -13,4 +13,13 @@ describe('affinity cases', () => {
     const names = AFFINITY_CASES.map((c) => c.name);
     expect(new Set(names).size).toBe(names.length);
   });
+
+  it('the 15-digit expectations differ only in the TEXT column of REAL values', () => {
+    const older = AFFINITY_CASES.filter((c) => c.fifteenDigits !== undefined);
+    expect(older.length).toBeGreaterThan(0);
+    for (const { name, value, fifteenDigits } of older) {
+      expect(typeof value, name).toBe('number');
+      expect(Object.keys(fifteenDigits!), name).toEqual(['TEXT']);
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import type { SqlValue } from '@offsync/core';
+import type { SqliteDriver, SqlValue } from '@offsync/core';
 
 /**
  * What SQLite stores for a value bound into a column WITHOUT a declared type (no affinity): the
@@ -42,8 +42,58 @@ export interface AffinityCase {
   readonly name: string;
   /** The value bound. */
   readonly value: SqlValue;
-  /** What each kind of column stores. */
+  /** What each kind of column stores (SQLite converting REAL to TEXT with up to 17 digits). */
   readonly stored: Readonly<Record<AffinityColumn, SqlValue>>;
+  /**
+   * Where a SQLite that converts REAL to TEXT with 15 significant digits (3.45.1 measured)
+   * stores something else: the TEXT column of some REALs. Sync carries the stored text exactly
+   * either way.
+   */
+  readonly fifteenDigits?: Readonly<Partial<Record<AffinityColumn, SqlValue>>>;
+}
+
+/**
+ * How a binding's SQLite converts a REAL to TEXT (in a TEXT column, `CAST`, `||`): with up to 17
+ * significant digits, so the text reads back as the same double (recent SQLite, as in
+ * better-sqlite3, sql.js and `@sqlite.org/sqlite-wasm`), or with 15 (older SQLite, as in libsql on
+ * 3.45.1).
+ *
+ * @example
+ * ```ts
+ * const conversion: RealToText = detectRealToText(driver);
+ * ```
+ */
+export type RealToText = '17-digits' | '15-digits';
+
+/**
+ * Measures how the driver's SQLite converts a REAL to TEXT: by behaviour rather than by
+ * `sqlite_version()`, so a build with its own patches is judged by what it does.
+ *
+ * @example
+ * ```ts
+ * detectRealToText(driver); // '17-digits' on SQLite 3.53
+ * ```
+ */
+export function detectRealToText(driver: SqliteDriver): RealToText {
+  const rows = driver.prepare('SELECT CAST(? AS TEXT)').all([2 ** 53]);
+  return rows[0]?.[0] === '9.00719925474099e+15' ? '15-digits' : '17-digits';
+}
+
+/**
+ * What `c` stores in a column of `type` under `conversion`.
+ *
+ * @example
+ * ```ts
+ * expectedStored(AFFINITY_CASES[0]!, 'TEXT', '15-digits');
+ * ```
+ */
+export function expectedStored(
+  c: AffinityCase,
+  type: AffinityColumn,
+  conversion: RealToText,
+): SqlValue {
+  const older = conversion === '15-digits' ? c.fifteenDigits : undefined;
+  return older && type in older ? (older[type] as SqlValue) : c.stored[type];
 }
 
 const MAX = 2n ** 63n - 1n;
@@ -108,6 +158,31 @@ export const AFFINITY_CASES: readonly AffinityCase[] = [
       TEXT: '9007199254740992.0',
       BLOB: 2 ** 53,
     },
+    fifteenDigits: { TEXT: '9.00719925474099e+15' },
+  },
+  {
+    name: 'REAL -5e-324 (smallest subnormal)',
+    value: -5e-324,
+    stored: {
+      '': -5e-324,
+      INTEGER: -5e-324,
+      REAL: -5e-324,
+      TEXT: '-4.9406564584124654e-324',
+      BLOB: -5e-324,
+    },
+    fifteenDigits: { TEXT: '-4.94065645841247e-324' },
+  },
+  {
+    name: 'REAL 1/3',
+    value: 1 / 3,
+    stored: {
+      '': 1 / 3,
+      INTEGER: 1 / 3,
+      REAL: 1 / 3,
+      TEXT: '0.33333333333333332',
+      BLOB: 1 / 3,
+    },
+    fifteenDigits: { TEXT: '0.333333333333333' },
   },
   {
     name: 'REAL 9.3e18 (beyond INTEGER)',

@@ -1,3 +1,5 @@
+import { checkLimitations, type KnownLimitation } from './limitations.js';
+
 /**
  * Tuning of the conformance suites.
  *
@@ -16,6 +18,13 @@ export interface ConformanceOptions {
   readonly historyRuns?: number;
   /** Timeout of each test in milliseconds. Default: 300,000. */
   readonly timeoutMs?: number;
+  /**
+   * Seed of every property. Default: the `FC_SEED` environment variable, else a random one; a
+   * failing test prints the command that replays it.
+   */
+  readonly seed?: number;
+  /** Known limitations of the binding: each skips exactly the checks it names, with its reason. */
+  readonly limitations?: readonly KnownLimitation[];
 }
 
 /**
@@ -33,6 +42,10 @@ export interface ResolvedOptions {
   readonly historyRuns: number;
   /** Timeout of each test in milliseconds. */
   readonly timeoutMs: number;
+  /** Seed of every property. */
+  readonly seed: number;
+  /** The declared limitations, checked. */
+  readonly limitations: readonly KnownLimitation[];
 }
 
 /**
@@ -45,10 +58,31 @@ export interface ResolvedOptions {
  * ```
  */
 export function defaultRuns(): number {
+  const runs = Number(environment().FC_RUNS ?? 1000);
+  return Number.isFinite(runs) && runs >= 1 ? Math.floor(runs) : 1000;
+}
+
+/**
+ * The seed from the `FC_SEED` environment variable, or a random one. A malformed `FC_SEED` throws
+ * rather than silently running another seed than the one asked for.
+ *
+ * @example
+ * ```ts
+ * defaultSeed(); // FC_SEED, or a random 32-bit integer
+ * ```
+ */
+export function defaultSeed(): number {
+  const text = environment().FC_SEED;
+  if (text === undefined || text === '') return Math.floor(Math.random() * 0x7fffffff);
+  const seed = Number(text);
+  if (!Number.isSafeInteger(seed)) throw new TypeError(`FC_SEED must be an integer, got ${text}`);
+  return seed;
+}
+
+function environment(): Record<string, string | undefined> {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
     ?.env;
-  const runs = Number(env?.FC_RUNS ?? 1000);
-  return Number.isFinite(runs) && runs >= 1 ? Math.floor(runs) : 1000;
+  return env ?? {};
 }
 
 /**
@@ -66,5 +100,7 @@ export function resolveOptions(options: ConformanceOptions = {}): ResolvedOption
     numRuns,
     historyRuns: options.historyRuns ?? numRuns,
     timeoutMs: options.timeoutMs ?? 300_000,
+    seed: options.seed ?? defaultSeed(),
+    limitations: checkLimitations(options.limitations ?? []),
   };
 }

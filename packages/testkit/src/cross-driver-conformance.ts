@@ -54,7 +54,7 @@ export function runCrossDriverConformance(
   title: string,
   options: ConformanceOptions = {},
 ): void {
-  const { numRuns, historyRuns, timeoutMs } = resolveOptions(options);
+  const { numRuns, historyRuns, timeoutMs, seed } = resolveOptions(options);
   describe(`cross-driver conformance: ${title}`, () => {
     const a = new Harness(setupA);
     const b = new Harness(setupB);
@@ -106,7 +106,7 @@ export function runCrossDriverConformance(
       timeoutMs,
     );
 
-    test.prop([sqlValueArbitrary({ large: true })], { numRuns })(
+    test.prop([sqlValueArbitrary({ large: true })], { numRuns, seed })(
       'every value written on one driver reads back identically on the other, both ways',
       async (value) => {
         pair ??= {
@@ -162,7 +162,7 @@ export function runCrossDriverConformance(
         maxLength: DEFAULT_HISTORY_SHAPE.replicas,
       })
       .filter((onB) => onB.includes(true) && onB.includes(false));
-    test.prop([historySteps(), fc.integer(), mixes], { numRuns: historyRuns })(
+    test.prop([historySteps(), fc.integer(), mixes], { numRuns: historyRuns, seed })(
       'random histories over replicas of both drivers converge to byte-equal dumps',
       async (steps, seed, onB) => {
         try {

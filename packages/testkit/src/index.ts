@@ -2,11 +2,15 @@ export {
   AFFINITY_CASES,
   type AffinityCase,
   type AffinityColumn,
+  detectRealToText,
+  expectedStored,
+  type RealToText,
   storedWithoutAffinity,
 } from './affinity.js';
 export {
   type ConformanceOptions,
   defaultRuns,
+  defaultSeed,
   type ResolvedOptions,
   resolveOptions,
 } from './conformance-options.js';
@@ -31,10 +35,20 @@ export {
   historySteps,
 } from './history-steps.js';
 export { HISTORY_SQL, HISTORY_TABLES, type HistoryTable } from './history-tables.js';
+export {
+  checkLimitations,
+  type KnownLimitation,
+  type LimitationId,
+  limitationNote,
+  limitationSummary,
+} from './limitations.js';
 export { MANUAL_START_MS, type ManualEnv, manualEnv } from './manual-env.js';
 export { makePeer, type Peer } from './peer.js';
+export { replayCommand } from './replay.js';
 export { prng, scramble, split } from './scramble.js';
 export { showRows, showSqlValue, toHex } from './show-value.js';
+export { MINIMUM_SQLITE } from './suites/driver-contract.js';
+export { asyncDriverProblem } from './sync-probe.js';
 export {
   runTransportConformance,
   type TransportClient,
@@ -47,6 +61,7 @@ export {
   EDGE_INTEGERS,
   EDGE_REALS,
   EDGE_TEXTS,
+  hasNul,
   historyValueArbitrary,
   LARGE_BLOB,
   LARGE_TEXT,

@@ -32,6 +32,7 @@ export const EDGE_REALS: readonly number[] = [
   1e308,
   -1.7976931348623157e308,
   5e-324,
+  -5e-324,
   2 ** 53,
   2 ** 63,
 ];
@@ -66,7 +67,8 @@ const WELL_FORMED = /^(?:[^\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
 /**
  * Any value of SQLite's five storage classes, biased towards the edges: INTEGER over the full
  * signed 64-bit range, REAL (NaN, ±0, ±Infinity, integral, tiny, huge), well-formed Unicode TEXT,
- * BLOB, NULL; with `large`, now and then a ~78k-unit TEXT or 70 kB BLOB.
+ * BLOB, NULL; with `large`, now and then a ~78k-unit TEXT or 70 kB BLOB. With `nul: false`
+ * (a binding that declares the `text-nul` limitation), no TEXT holds a NUL.
  *
  * @example
  * ```ts
@@ -74,7 +76,7 @@ const WELL_FORMED = /^(?:[^\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
  * ```
  */
 export function sqlValueArbitrary(
-  options: { readonly large?: boolean } = {},
+  options: { readonly large?: boolean; readonly nul?: boolean } = {},
 ): fc.Arbitrary<SqlValue> {
   const arbitraries: fc.WeightedArbitrary<SqlValue>[] = [
     { arbitrary: fc.constant(null), weight: 8 },
@@ -96,7 +98,20 @@ export function sqlValueArbitrary(
   if (options.large) {
     arbitraries.push({ arbitrary: fc.constantFrom<SqlValue>(LARGE_TEXT, LARGE_BLOB), weight: 2 });
   }
-  return fc.oneof(...arbitraries);
+  const values = fc.oneof(...arbitraries);
+  return options.nul === false ? values.filter((value) => !hasNul(value)) : values;
+}
+
+/**
+ * Whether `value` is a TEXT holding a NUL character.
+ *
+ * @example
+ * ```ts
+ * hasNul('a\u0000b'); // true
+ * ```
+ */
+export function hasNul(value: SqlValue): boolean {
+  return typeof value === 'string' && value.includes('\u0000');
 }
 
 /**

@@ -22,6 +22,9 @@ export interface ColumnInfo {
   readonly primaryKey: number;
 }
 
+/** An option of `PUT /databases/:db/tables/:table/sync` that waives one schema check. */
+export type SyncWaiver = 'allowIntegerPrimaryKey' | 'allowForeignKeys';
+
 /** One table in `GET /databases/:db/tables`. */
 export interface TableStatus {
   readonly name: string;
@@ -31,6 +34,12 @@ export interface TableStatus {
   readonly fingerprint?: string;
   /** Why sync cannot be switched on (the same check as `enableSync`). */
   readonly problem?: string;
+  /** The `SchemaError` code of `problem` (`integer-primary-key`, `foreign-key`, ...). */
+  readonly problemCode?: string;
+  /** Not synced: the options that let sync be switched on, when only checks they waive refuse. */
+  readonly waivers?: readonly SyncWaiver[];
+  /** Synced: the checks it was switched on without. */
+  readonly options?: { readonly [waiver in SyncWaiver]: boolean };
   /** Rows in the server's copy of the table. */
   readonly rows?: number;
 }

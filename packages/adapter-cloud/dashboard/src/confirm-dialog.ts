@@ -17,11 +17,34 @@ export interface ConfirmOptions {
   readonly confirm: string;
   /** `data-testid` prefix of the dialog and its buttons (default `confirm`). */
   readonly testid?: string;
+  /**
+   * Consequences to accept one by one, as checkboxes: the confirm button stays disabled until
+   * every one is ticked, so confirming means each was read.
+   */
+  readonly checks?: readonly ConfirmCheck[];
+}
+
+/**
+ * One checkbox of a {@link confirmDialog}.
+ *
+ * @example
+ * ```ts
+ * const check: ConfirmCheck = { id: 'fk', label: 'Allow foreign keys', detail: 'Batches that violate one are refused.' };
+ * ```
+ */
+export interface ConfirmCheck {
+  /** Suffix of its `data-testid` (`<testid>-check-<id>`). */
+  readonly id: string;
+  /** What is allowed, as the checkbox's label. */
+  readonly label: string;
+  /** What follows from it. */
+  readonly detail: string;
 }
 
 /**
  * Asks before a change that is hard to undo, in a modal `<dialog>`: resolves true when the user
- * confirms, false on Cancel or Escape. Cancel has the focus, so Enter never confirms by accident.
+ * confirms (having ticked every check, if any), false on Cancel or Escape. Cancel has the focus,
+ * so Enter never confirms by accident.
  *
  * @example
  * ```ts
@@ -32,16 +55,42 @@ export function confirmDialog(options: ConfirmOptions): Promise<boolean> {
   const id = options.testid ?? 'confirm';
   return new Promise((resolve) => {
     const cancel = h('button', { type: 'button', testid: `${id}-cancel` }, 'Cancel');
+    const checks = options.checks ?? [];
     const confirm = h(
       'button',
-      { type: 'button', class: 'danger', testid: `${id}-confirm` },
+      { type: 'button', class: 'danger', testid: `${id}-confirm`, disabled: checks.length > 0 },
       options.confirm,
     );
+    const boxes = checks.map((check) =>
+      h('input', { type: 'checkbox', testid: `${id}-check-${check.id}` }),
+    );
+    for (const box of boxes)
+      box.addEventListener('change', () => {
+        confirm.disabled = !boxes.every((each) => each.checked);
+      });
     const dialog = h(
       'dialog',
       { class: 'confirm', testid: `${id}-dialog`, 'aria-labelledby': `${id}-title` },
       h('h2', { id: `${id}-title` }, options.title),
       h('p', {}, options.message),
+      checks.length === 0
+        ? undefined
+        : h(
+            'ul',
+            { class: 'confirm-checks' },
+            ...checks.map((check, index) =>
+              h(
+                'li',
+                {},
+                h(
+                  'label',
+                  {},
+                  boxes[index],
+                  h('span', {}, h('strong', {}, check.label), h('br'), check.detail),
+                ),
+              ),
+            ),
+          ),
       h('div', { class: 'dialog-actions' }, cancel, confirm),
     );
     const finish = (answer: boolean): void => {

@@ -1,6 +1,6 @@
 import { errorText } from './api.js';
-import type { ColumnInfo, TableStatus } from './api-types.js';
-import { confirmDialog } from './confirm-dialog.js';
+import type { ColumnInfo, SyncWaiver, TableStatus } from './api-types.js';
+import { type ConfirmCheck, confirmDialog } from './confirm-dialog.js';
 import { h } from './dom.js';
 import { formatCount } from './format.js';
 import { labelCells } from './responsive.js';
@@ -9,7 +9,9 @@ import { fill, type View } from './view.js';
 /**
  * Every table of a database with its columns, primary key, rows, schema fingerprint and a sync
  * switch. Switching on runs the server's `enableSync` checks; a refusal shows the server's reason
- * and leaves the switch off.
+ * and leaves the switch off. A table refused only for checks an option waives (a rowid INTEGER
+ * PRIMARY KEY, a FOREIGN KEY) offers "Enable anyway…": a confirmation with one checkbox per
+ * option, each naming its consequence, then the same switch-on with those options.
  *
  * @example
  * ```ts
@@ -86,9 +88,52 @@ export function tablesTab(view: View, database: string, onChange: () => void): H
         { class: 'num', testid: `table-rows-${table.name}` },
         table.rows === undefined ? '—' : formatCount(table.rows),
       ),
-      h('td', {}, status(table, errors.get(table.name))),
+      h(
+        'td',
+        {},
+        status(table, errors.get(table.name)),
+        table.synced || !table.waivers?.length
+          ? undefined
+          : h(
+              'button',
+              {
+                type: 'button',
+                class: 'small enable-anyway',
+                testid: `enable-anyway-${table.name}`,
+                onclick: (event) =>
+                  void enableAnyway(table, element, event.currentTarget as HTMLButtonElement),
+              },
+              'Enable anyway…',
+            ),
+      ),
     );
     return element;
+  };
+
+  const enableAnyway = async (
+    table: TableStatus,
+    element: HTMLTableRowElement,
+    button: HTMLButtonElement,
+  ): Promise<void> => {
+    const waivers = table.waivers ?? [];
+    const confirmed = await confirmDialog({
+      title: `Enable sync for ${table.name} anyway?`,
+      message: `Sync is switched on without the ${waivers.length === 1 ? 'check' : 'checks'} below. Tick each to accept what follows from it.`,
+      confirm: 'Enable sync',
+      testid: 'sync-options',
+      checks: waivers.map((waiver) => waiverCheck(waiver, table)),
+    });
+    if (!confirmed) {
+      button.focus();
+      return;
+    }
+    if (view.signal.aborted) return;
+    await send(
+      table,
+      element,
+      button,
+      Object.fromEntries([['enabled', true], ...waivers.map((waiver) => [waiver, true])]),
+    );
   };
 
   const toggle = async (
@@ -110,13 +155,22 @@ export function tablesTab(view: View, database: string, onChange: () => void): H
       return;
     }
     if (view.signal.aborted) return;
+    await send(table, element, button, { enabled: !table.synced });
+  };
+
+  const send = async (
+    table: TableStatus,
+    element: HTMLTableRowElement,
+    button: HTMLButtonElement,
+    body: Readonly<Record<string, boolean>>,
+  ): Promise<void> => {
     button.disabled = true;
     button.setAttribute('aria-busy', 'true');
     let next = table;
     try {
       next = await view.api.put<TableStatus>(
         ['databases', database, 'tables', table.name, 'sync'],
-        { enabled: !table.synced },
+        body,
       );
       errors.delete(table.name);
       onChange();
@@ -126,8 +180,9 @@ export function tablesTab(view: View, database: string, onChange: () => void): H
     }
     const replacement = row(next);
     element.replaceWith(replacement);
-    if (replacement.parentElement)
-      labelCells(replacement.parentElement.parentElement ?? replacement);
+    // From the table's parent: labelCells looks for tables below its root, not at it.
+    const grid = replacement.closest('table');
+    if (grid?.parentElement) labelCells(grid.parentElement);
     replacement.querySelector<HTMLButtonElement>('[role="switch"]')?.focus();
   };
 
@@ -182,6 +237,28 @@ function syncSwitch(
   );
 }
 
+// What each option waives, in the words of core's EnableSyncOptions and SchemaError messages.
+function waiverCheck(waiver: SyncWaiver, table: TableStatus): ConfirmCheck {
+  if (waiver === 'allowIntegerPrimaryKey')
+    return {
+      id: waiver,
+      label: `Allow the INTEGER PRIMARY KEY ${table.primaryKey.join(', ')} (the rowid)`,
+      detail:
+        'Devices inserting offline choose the same next id and their rows collide (the last writer wins the whole row): only for ids assigned centrally.',
+    };
+  return {
+    id: waiver,
+    label: 'Allow FOREIGN KEY constraints',
+    detail:
+      'Changes arrive in any order and a concurrent delete can orphan a row: a batch that violates a foreign key is refused (checked at the end of each batch).',
+  };
+}
+
+const WAIVER_TAGS: Readonly<Record<SyncWaiver, string>> = {
+  allowIntegerPrimaryKey: 'integer key allowed',
+  allowForeignKeys: 'foreign keys allowed',
+};
+
 function columnText(column: ColumnInfo): string {
   return [
     column.name,
@@ -207,6 +284,7 @@ function status(table: TableStatus, error: string | undefined): HTMLElement {
         { class: 'fingerprint', testid: `table-fingerprint-${table.name}` },
         table.fingerprint ?? '',
       ),
+      options(table),
       refusal,
     );
   return h(
@@ -217,5 +295,20 @@ function status(table: TableStatus, error: string | undefined): HTMLElement {
       ? undefined
       : h('p', { class: 'warn', testid: `table-problem-${table.name}` }, table.problem),
     refusal,
+  );
+}
+
+// The checks a synced table was switched on without, so an operator sees what was accepted.
+function options(table: TableStatus): HTMLElement | undefined {
+  const waived = (Object.keys(WAIVER_TAGS) as SyncWaiver[]).filter(
+    (waiver) => table.options?.[waiver] === true,
+  );
+  if (waived.length === 0) return undefined;
+  return h(
+    'div',
+    { class: 'table-options', testid: `table-options-${table.name}` },
+    ...waived.map((waiver) =>
+      h('span', { class: 'tag warn', testid: `table-option-${waiver}` }, WAIVER_TAGS[waiver]),
+    ),
   );
 }

@@ -39,7 +39,7 @@ export interface AdminContext extends AdminOperationsContext {
  *
  * Routes (all under `/v1/admin`):
  * `GET /databases`, `POST /databases {name, schema?}`, `GET /databases/:db`,
- * `GET /databases/:db/tables`, `PUT /databases/:db/tables/:table/sync {enabled}`,
+ * `GET /databases/:db/tables`, `PUT /databases/:db/tables/:table/sync {enabled, allowIntegerPrimaryKey?, allowForeignKeys?}`,
  * `GET /databases/:db/devices`, `GET /databases/:db/metrics?minutes=60`,
  * `GET /databases/:db/policies`, `PUT /databases/:db/policies/:table/:operation {expression}`,
  * `POST /databases/:db/sql {sql}`, `GET /status`; the operator routes of `admin-operations.ts`

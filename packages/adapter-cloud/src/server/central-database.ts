@@ -5,6 +5,7 @@ import {
   type Changeset,
   checkSyncable,
   describeSchemaDifference,
+  type EnableSyncOptions,
   type Eviction,
   inSavepoint,
   OffsyncError,
@@ -13,8 +14,11 @@ import {
   type RowRefusal,
   readTableSchema,
   SchemaError,
+  type SchemaProblem,
+  type SqliteDriver,
   type SqlValue,
   type TableRefusal,
+  type TableSchema,
 } from '@offsync/core';
 import {
   decodeChangeset,
@@ -64,7 +68,33 @@ export interface TableStatus {
   readonly fingerprint: string | undefined;
   /** Why sync cannot be switched on, when it cannot. */
   readonly problem: string | undefined;
+  /** The `SchemaError` code of {@link problem} (`integer-primary-key`, `foreign-key`, ...). */
+  readonly problemCode: SchemaProblem | undefined;
+  /**
+   * For a table that is not synced: the options that let sync be switched on, when the only
+   * checks standing in the way are ones those options waive (both, for a rowid key and a
+   * FOREIGN KEY). Absent when the table passes as it is or has a problem no option waives.
+   */
+  readonly waivers: readonly SyncWaiver[] | undefined;
+  /** For a synced table: the checks it was enabled without (both false unless asked for). */
+  readonly options: Required<EnableSyncOptions> | undefined;
 }
+
+/**
+ * An `enableSync` option that waives one schema check, knowingly.
+ *
+ * @example
+ * ```ts
+ * const waiver: SyncWaiver = 'allowForeignKeys';
+ * ```
+ */
+export type SyncWaiver = 'allowIntegerPrimaryKey' | 'allowForeignKeys';
+
+// The schema check each waiver excuses.
+const WAIVED_BY: Readonly<Partial<Record<SchemaProblem, SyncWaiver>>> = {
+  'integer-primary-key': 'allowIntegerPrimaryKey',
+  'foreign-key': 'allowForeignKeys',
+};
 
 /**
  * What the server tells a client it will sync with it, and why not the rest.
@@ -240,21 +270,21 @@ export class CentralDatabase {
       .filter((name) => !name.startsWith(RESERVED_PREFIX) && !name.startsWith('sqlite_'));
     return names.map((name) => {
       const schema = readTableSchema(this.replica.driver, name);
-      let problem: string | undefined;
-      if (!synced.has(name)) {
-        try {
-          checkSyncable(this.replica.driver, schema, { allowIntegerPrimaryKey: false });
-        } catch (error) {
-          problem = error instanceof SchemaError ? error.message : String(error);
-        }
-      }
+      const info = synced.has(name) ? this.replica.tableInfo(name) : undefined;
+      const check = info ? undefined : syncability(this.replica.driver, schema);
       return {
         name,
         columns: schema.columns.map((column) => ({ ...column })),
         primaryKey: schema.primaryKey,
-        synced: synced.has(name),
-        fingerprint: synced.has(name) ? this.replica.tableInfo(name).fingerprint : undefined,
-        problem,
+        synced: info !== undefined,
+        fingerprint: info?.fingerprint,
+        problem: check?.problem,
+        problemCode: check?.problemCode,
+        waivers: check?.waivers,
+        options: info && {
+          allowIntegerPrimaryKey: info.options.allowIntegerPrimaryKey === true,
+          allowForeignKeys: info.options.allowForeignKeys === true,
+        },
       };
     });
   }
@@ -676,4 +706,34 @@ function groupKeys(
     if (!keys.has(id)) keys.set(id, { key: unpackPrimaryKey(pk) });
   }
   return byTable;
+}
+
+// Runs `enableSync`'s checks, waiving one more check each time a waivable one refuses, so the
+// dashboard can offer every option a table needs at once rather than one refusal at a time.
+function syncability(
+  driver: SqliteDriver,
+  schema: TableSchema,
+): {
+  readonly problem: string | undefined;
+  readonly problemCode: SchemaProblem | undefined;
+  readonly waivers: readonly SyncWaiver[] | undefined;
+} {
+  const waivers: SyncWaiver[] = [];
+  let first: SchemaError | undefined;
+  for (;;) {
+    try {
+      checkSyncable(driver, schema, Object.fromEntries(waivers.map((each) => [each, true])));
+      return first === undefined
+        ? { problem: undefined, problemCode: undefined, waivers: undefined }
+        : { problem: first.message, problemCode: first.problem, waivers };
+    } catch (error) {
+      if (!(error instanceof SchemaError))
+        return { problem: String(error), problemCode: undefined, waivers: undefined };
+      first ??= error;
+      const waiver = WAIVED_BY[error.problem];
+      if (waiver === undefined || waivers.includes(waiver))
+        return { problem: first.message, problemCode: first.problem, waivers: undefined };
+      waivers.push(waiver);
+    }
+  }
 }

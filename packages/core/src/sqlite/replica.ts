@@ -95,6 +95,8 @@ export interface SyncedTableInfo {
   readonly canonical: string;
   /** Schema fingerprint. */
   readonly fingerprint: string;
+  /** The checks `enableSync` was told to waive for this table. */
+  readonly options: EnableSyncOptions;
 }
 
 /**
@@ -265,6 +267,7 @@ export class SqliteReplica {
       schema: synced.schema,
       canonical: canonicalSchema(synced.schema),
       fingerprint: synced.fingerprint,
+      options: synced.options,
     };
   }
 

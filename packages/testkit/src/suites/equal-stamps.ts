@@ -98,6 +98,7 @@ export function describeEqualStamps(harness: Harness, options: ResolvedOptions):
 
     test.prop([fc.array(change, { minLength: 1, maxLength: 10 }), fc.integer({ min: 0 })], {
       numRuns: Math.max(10, Math.floor(numRuns / 5)),
+      seed: options.seed,
     })(
       'merge is commutative and idempotent when stamps tie (in order, reversed, one by one, twice)',
       async (changes, split) => {

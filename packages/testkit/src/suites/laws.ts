@@ -41,7 +41,7 @@ export function describeLaws(harness: Harness, options: ResolvedOptions): void {
   const replicas = Array.from({ length: DEFAULT_HISTORY_SHAPE.replicas }, () => harness);
 
   describe('CRDT laws', () => {
-    test.prop([historySteps(), fc.integer()], { numRuns: historyRuns })(
+    test.prop([historySteps(), fc.integer()], { numRuns: historyRuns, seed: options.seed })(
       'all replicas that received the same changes are byte-equal (random SQL writes; pages, vectors, duplicates, reordering, splits, restarts)',
       async (steps, seed) => {
         try {
@@ -54,7 +54,7 @@ export function describeLaws(harness: Harness, options: ResolvedOptions): void {
       timeoutMs,
     );
 
-    test.prop([historySteps(), fc.integer()], { numRuns: historyRuns })(
+    test.prop([historySteps(), fc.integer()], { numRuns: historyRuns, seed: options.seed })(
       'SQLite replicas agree with the MemoryReplica reference model after every step',
       async (steps, seed) => {
         try {

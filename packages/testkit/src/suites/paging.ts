@@ -54,6 +54,7 @@ export function describePaging(harness: Harness, options: ResolvedOptions): void
       [fc.array(step, { maxLength: 30, size: 'max' }), fc.nat(), fc.integer({ min: 1, max: 4 })],
       {
         numRuns: options.numRuns,
+        seed: options.seed,
       },
     )(
       'pages of any size from any cursor add up to the changes since that cursor (random writes, folds, merges)',
