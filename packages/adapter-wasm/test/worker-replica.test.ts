@@ -274,6 +274,56 @@ describe('@offsync/adapter-wasm worker replica in headless Chromium', () => {
     }).finally(() => context.close());
   }, 30_000);
 
+  it("stops a follower tab's live queries in the leader when that tab reloads or closes", async () => {
+    const context = await browser!.newContext();
+    const a = await newTab(context);
+    const b = await newTab(context);
+    const watchMore = (tab: Tab, count: number) =>
+      tab.page.evaluate((n) => window.offsyncWorkerTest!.watchMore(n), count);
+    const leaderSees = async (liveQueries: number, followers: number, what: string) => {
+      let last: { liveQueries: number; followers: number } | undefined;
+      await waitUntil(
+        async () => {
+          last = await info(a);
+          return last.liveQueries === liveQueries && last.followers === followers;
+        },
+        {
+          timeoutMs: 15_000,
+          message: () =>
+            `${what}: the leader runs ${last?.liveQueries} live queries for ${last?.followers} followers`,
+        },
+      );
+    };
+    await withReport([a, b], async () => {
+      expect((await openIn(a, { name: 'orphans' })).status.role).toBe('leader');
+      expect((await openIn(b, { name: 'orphans' })).status.role).toBe('follower');
+      expect(await watchMore(b, 3)).toBe(3);
+      // One query of A's page, one of B's `open` and B's three.
+      expect(await info(a)).toMatchObject({ liveQueries: 5, followers: 1 });
+
+      await b.page.reload();
+      await b.page.waitForFunction(() => window.offsyncWorkerTest !== undefined);
+      expect((await openIn(b, { name: 'orphans' })).status.role).toBe('follower');
+      expect(await watchMore(b, 3)).toBe(3);
+      await leaderSees(5, 1, 'after the follower reloaded'); // the old page's 4 stopped
+      expect(await write(a, 'x', 0, 1)).toEqual([]);
+      await dump(b); // a round trip behind the rows the leader sent B for that write
+      expect(await b.page.evaluate(() => window.offsyncWorkerTest!.moreCalls())).toEqual([1, 1, 1]);
+      expect(b.watch.errors).toEqual([]);
+
+      void b.page.close(); // no unload handshake: the worker dies with the tab
+      await leaderSees(1, 0, 'after the follower closed');
+      expect(await write(a, 'after', 0, 2)).toEqual([]);
+      await waitUntil(
+        async () =>
+          (await a.page.evaluate(() => window.offsyncWorkerTest!.liveCounts().at(-1))) === 3,
+        { timeoutMs: 15_000, message: () => "the leader's own live query stopped updating" },
+      );
+      expect(await info(a)).toMatchObject({ liveQueries: 1, followers: 0 });
+      expect(a.watch.errors).toEqual([]);
+    }).finally(() => context.close());
+  }, 30_000);
+
   it('falls back to memory with a typed warning where OPFS is missing, and still works', async () => {
     const context = await browser!.newContext();
     const tab = await newTab(context);

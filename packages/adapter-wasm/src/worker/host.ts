@@ -55,6 +55,9 @@ function plainSync(status: SyncStatus): PlainSyncStatus {
   };
 }
 
+/** The Web Lock a worker holds for its whole life: its release tells the leader it is gone. */
+const tabLock = (name: string, worker: string) => `offsync-tab:${name}:${worker}`;
+
 const lost = (leader: string): BrowserReplicaErrorData => ({
   type: 'LeaderLost',
   message: `the leading tab (${leader}) closed before answering; the request may or may not have committed`,
@@ -96,8 +99,12 @@ export function serveReplicaWorker(options: ReplicaWorkerOptions = {}): void {
   const forwarded = new Map<number, string>();
   // This page's live queries, to register again with each new leader.
   const ownWatches = new Map<string, ReplicaRequest & { op: 'watch' }>();
-  // Live queries this worker runs as leader, for any tab.
-  const running = new Map<string, LiveQuery<unknown>>();
+  // Live queries this worker runs as leader, by the worker that asked (this one included), so
+  // a tab can stop only its own and a closed tab's can all be stopped at once.
+  const running = new Map<string, Map<string, LiveQuery<unknown>>>();
+  // Other tabs' workers this one serves as leader, each until its tab lock is granted to us.
+  const followers = new Set<string>();
+  let replicaName: string | undefined;
   const tokenWaiters = new Map<number, (token: string | undefined) => void>();
   let nextToken = 1;
   let nextInternal = -1;
@@ -141,19 +148,22 @@ export function serveReplicaWorker(options: ReplicaWorkerOptions = {}): void {
       case 'query':
         return replica.query(request.sql, request.params, request.options);
       case 'watch': {
-        running.get(request.watchId)?.stop();
+        const own = running.get(owner) ?? new Map<string, LiveQuery<unknown>>();
+        running.set(owner, own);
+        // The same id again (a re-registration) replaces the query: one callback per watch.
+        own.get(request.watchId)?.stop();
         const live = replica.watch<unknown>(
           request.sql,
           request.params,
           (rows) => deliverRows(owner, request.watchId, rows),
           request.options,
         );
-        running.set(request.watchId, live);
+        own.set(request.watchId, live);
         return live.rows;
       }
       case 'unwatch':
-        running.get(request.watchId)?.stop();
-        running.delete(request.watchId);
+        running.get(owner)?.get(request.watchId)?.stop();
+        running.get(owner)?.delete(request.watchId);
         return undefined;
       case 'enableSync':
         replica.enableSync(request.table);
@@ -169,6 +179,8 @@ export function serveReplicaWorker(options: ReplicaWorkerOptions = {}): void {
             ? local.client.status.pending
             : replica.changesSince(0, { limit: MAX_PENDING_COUNT }).changes.length,
           storage: local.storage.kind,
+          liveQueries: [...running.values()].reduce((sum, own) => sum + own.size, 0),
+          followers: followers.size,
         };
         return info;
       }
@@ -181,6 +193,26 @@ export function serveReplicaWorker(options: ReplicaWorkerOptions = {}): void {
     } catch (error) {
       return { ok: false, error: toErrorData(error) };
     }
+  }
+
+  /** Stops what the leader runs for `owner`, a worker that ended (its tab closed or reloaded). */
+  function forget(owner: string): void {
+    followers.delete(owner);
+    for (const live of running.get(owner)?.values() ?? []) live.stop();
+    running.delete(owner);
+  }
+
+  /**
+   * Learns when a follower's worker ends, whatever ends it (closed tab, crash, reload, `close()`):
+   * each worker holds its tab lock for its whole life, so our request for it is granted only
+   * once the browser released it with the worker. No heartbeat, no timeout to tune.
+   */
+  function watchFollower(owner: string): void {
+    if (owner === self || followers.has(owner) || replicaName === undefined) return;
+    followers.add(owner);
+    void navigator.locks
+      .request(tabLock(replicaName, owner), { mode: 'exclusive' }, () => forget(owner))
+      .catch(() => undefined);
   }
 
   function fromPage(id: number, request: ReplicaRequest): void {
@@ -240,6 +272,7 @@ export function serveReplicaWorker(options: ReplicaWorkerOptions = {}): void {
           });
           break;
         }
+        watchFollower(message.from);
         send({
           kind: 'reply',
           to: message.from,
@@ -317,35 +350,48 @@ export function serveReplicaWorker(options: ReplicaWorkerOptions = {}): void {
     leaderChanged();
   }
 
+  /** Joins the replica's channel and queues for its lock (this worker's tab lock is held). */
+  function join(name: string): void {
+    const lockName = `offsync-replica:${name}`;
+    channel = new BroadcastChannel(lockName);
+    channel.onmessage = (e: MessageEvent<ChannelMessage>) => onChannel(e.data);
+    send({ kind: 'hello', from: self });
+    // Held until this worker ends (its tab closes): then the next waiting worker leads.
+    void navigator.locks
+      .request(lockName, async () => {
+        // The old leader is gone: hold new requests until this worker has the file open.
+        leader = undefined;
+        try {
+          await lead(name);
+        } catch (error) {
+          for (const queued of waiting.splice(0)) {
+            post({
+              kind: 'reply',
+              id: queued.id,
+              ok: false,
+              error: { type: 'Storage', message: toErrorData(error).message },
+            });
+          }
+          throw error;
+        }
+        await new Promise<never>(() => undefined);
+      })
+      .catch(() => undefined);
+  }
+
   scope.onmessage = (event) => {
     const message = event.data as PageMessage;
     switch (message.kind) {
       case 'open': {
-        if (channel) break;
-        const lockName = `offsync-replica:${message.name}`;
+        if (replicaName !== undefined) break;
+        replicaName = message.name;
         syncTarget = message.sync;
-        channel = new BroadcastChannel(lockName);
-        channel.onmessage = (e: MessageEvent<ChannelMessage>) => onChannel(e.data);
-        send({ kind: 'hello', from: self });
-        // Held until this worker ends (its tab closes): then the next waiting worker leads.
+        // Held until this worker ends, and taken before any other tab can learn this worker's id:
+        // a leader that asks for it is granted it only once this worker is gone.
         void navigator.locks
-          .request(lockName, async () => {
-            // The old leader is gone: hold new requests until this worker has the file open.
-            leader = undefined;
-            try {
-              await lead(message.name);
-            } catch (error) {
-              for (const queued of waiting.splice(0)) {
-                post({
-                  kind: 'reply',
-                  id: queued.id,
-                  ok: false,
-                  error: { type: 'Storage', message: toErrorData(error).message },
-                });
-              }
-              throw error;
-            }
-            await new Promise<never>(() => undefined);
+          .request(tabLock(message.name, self), () => {
+            join(message.name);
+            return new Promise<never>(() => undefined);
           })
           .catch(() => undefined);
         break;

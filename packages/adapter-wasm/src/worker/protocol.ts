@@ -110,7 +110,7 @@ export interface StorageWarning {
  *
  * @example
  * ```ts
- * const { pending, storage } = await replica.info(); // 3, 'opfs-sahpool'
+ * const { pending, storage, liveQueries } = await replica.info(); // 3, 'opfs-sahpool', 2
  * ```
  */
 export interface ReplicaInfo {
@@ -122,6 +122,13 @@ export interface ReplicaInfo {
   readonly pending: number;
   /** Where the database lives. */
   readonly storage: StorageKind;
+  /**
+   * Live queries the leading worker runs, for every tab (its own included). A closed, crashed
+   * or reloaded tab's queries stop as soon as the browser releases that tab's worker.
+   */
+  readonly liveQueries: number;
+  /** Other tabs' workers the leader serves, each counted until the browser ends it. */
+  readonly followers: number;
 }
 
 /**

@@ -232,13 +232,16 @@ export async function openBrowserReplica(options: BrowserReplicaOptions): Promis
     ): Promise<BrowserLiveQuery<Row>> {
       const watchId = `${tab}:${nextWatch++}`;
       watches.set(watchId, callback as (rows: readonly unknown[]) => void);
-      const rows = await request<Row[]>({
-        op: 'watch',
-        watchId,
-        sql,
-        params,
-        options: queryOptions,
-      });
+      let rows: Row[];
+      try {
+        rows = await request<Row[]>({ op: 'watch', watchId, sql, params, options: queryOptions });
+      } catch (error) {
+        // The caller gets no handle to stop it: drop the callback, and the worker's copy, which
+        // it would otherwise register again with every new leader.
+        watches.delete(watchId);
+        if (!closed) void request({ op: 'unwatch', watchId }).catch(() => undefined);
+        throw error;
+      }
       return {
         rows,
         stop: () => {

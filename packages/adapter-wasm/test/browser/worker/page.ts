@@ -6,6 +6,7 @@ import { TODOS_SQL, type WorkerTestApi, type WriteFailure } from './protocol.js'
 
 let replica: BrowserReplica | undefined;
 const liveCounts: number[] = [];
+const more: { calls: number }[] = [];
 let changes = 0;
 
 const open = (): BrowserReplica => {
@@ -72,6 +73,17 @@ const api: WorkerTestApi = {
   status: () => open().status,
   liveCounts: () => liveCounts,
   changeCount: () => changes,
+  async watchMore(count) {
+    for (let i = 0; i < count; i++) {
+      const entry = { calls: 0 };
+      await open().watch('SELECT count(*) FROM todos WHERE id >= ?', [String(i)], () => {
+        entry.calls++;
+      });
+      more.push(entry);
+    }
+    return more.length;
+  },
+  moreCalls: () => more.map((entry) => entry.calls),
   async failing(sql) {
     try {
       await open().exec(sql);

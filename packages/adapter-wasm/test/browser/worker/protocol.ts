@@ -41,6 +41,13 @@ export interface WorkerTestApi {
   status(): BrowserReplicaStatus;
   /** Live-query results seen for `SELECT count(*) FROM todos`. */
   liveCounts(): readonly number[];
+  /**
+   * Starts `count` more live queries (`SELECT count(*) FROM todos WHERE id >= ?`); resolves with
+   * how many this page now keeps beyond the one `open` starts.
+   */
+  watchMore(count: number): Promise<number>;
+  /** Results delivered to each query of `watchMore`, in the order they were started. */
+  moreCalls(): readonly number[];
   /** onChange events seen. */
   changeCount(): number;
   /** Runs SQL expected to fail; returns the error data. */
