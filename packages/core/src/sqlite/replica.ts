@@ -31,7 +31,7 @@ import type { ReplicaContext } from './context.js';
 import type { SqliteDriver } from './driver.js';
 import { NotSyncedError, SchemaError, SchemaMismatchError } from './errors.js';
 import { assertExactRowText, mayBeInexactText } from './exact-text.js';
-import { foldLog, newFlushStamps } from './fold.js';
+import { foldLog, newFlushStamps, planFlushStamps } from './fold.js';
 import { collectFreshRows, writeFreshRows } from './fresh-rows.js';
 import { createMetadataTables, METADATA_FORMAT, upgradeMetadata } from './metadata.js';
 import { type MigrateOptions, type MigrationResult, runMigration } from './migrate.js';
@@ -1082,11 +1082,12 @@ export class SqliteReplica {
   #fold(): number {
     this.#checkSchema();
     const stamp = newFlushStamps();
+    const tables = [...this.#tables.values()].filter(
+      (table) => !this.#altering.has(table.name) && !this.#drifted.has(table.name),
+    );
+    planFlushStamps(this.#context, tables, stamp);
     let rows = 0;
-    for (const table of this.#tables.values()) {
-      if (!this.#altering.has(table.name) && !this.#drifted.has(table.name))
-        rows += foldLog(this.#context, table, stamp);
-    }
+    for (const table of tables) rows += foldLog(this.#context, table, stamp);
     return rows;
   }
 

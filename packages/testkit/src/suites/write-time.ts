@@ -152,6 +152,36 @@ export function describeWriteTime(harness: Harness, options: ResolvedOptions): v
     );
 
     it(
+      'writes folded together are stamped in the order they were made, an update before an insert included',
+      async () => {
+        const a = await harness.peer(notes);
+        a.run('INSERT INTO notes(id, title) VALUES (?, ?)', ['old', 'x']);
+        a.replica.flush();
+        const cursor = a.replica.version;
+        // An update of a folded row, then a fresh insert, folded together. Their write times are
+        // set in the log (ahead of every stamp issued so far, behind the replica clock) so that
+        // the order does not depend on how fast the test runs.
+        a.run('UPDATE notes SET title = ? WHERE id = ?', ['edited', 'old']);
+        a.run('INSERT INTO notes(id, title) VALUES (?, ?)', ['new', 'y']);
+        const log = a
+          .all("SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE 'offsync_log_%'")
+          .map((row) => String(row[0]));
+        expect(log).toHaveLength(1);
+        expect(a.all(`SELECT op FROM ${log[0]} ORDER BY id`)).toEqual([[2n], [1n]]);
+        const updatedAt = a.replica.clock.wall + 1_000;
+        a.run(`UPDATE ${log[0]} SET w = ? WHERE op = 2`, [BigInt(updatedAt)]);
+        a.run(`UPDATE ${log[0]} SET w = ? WHERE op = 1`, [BigInt(updatedAt + 5)]);
+        const changes = a.replica.changesSince(cursor).changes;
+        const edited = cellIn(changes, 'old', 'title').stamp;
+        const inserted = cellIn(changes, 'new', 'title').stamp;
+        expect(edited.wall).toBe(updatedAt);
+        expect(inserted.wall).toBe(updatedAt + 5);
+        expect(compareHlc(edited, inserted)).toBeLessThan(0);
+      },
+      timeoutMs,
+    );
+
+    it(
       'a replica of the previous metadata format is upgraded: pending writes survive, new ones carry their time',
       async () => {
         const a = await harness.peer(notes);
