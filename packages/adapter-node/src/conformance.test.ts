@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultRuns, runDriverConformance } from '@offsync/testkit';
+import { defaultRuns, runDriverConformance, sharedFileFixture } from '@offsync/testkit';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { BetterSqliteDriver } from './better-sqlite3-driver.js';
@@ -16,21 +16,15 @@ runDriverConformance(
   () => {
     const directory = mkdtempSync(join(tmpdir(), 'offsync-conformance-'));
     const path = join(directory, 'replica.db');
-    const open = (): BetterSqliteDriver => {
-      const db = new Database(path);
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      return new BetterSqliteDriver(db);
-    };
-    return {
-      driver: open(),
-      reopen: (driver) => {
-        driver.close();
-        return open();
+    return sharedFileFixture(
+      () => {
+        const db = new Database(path);
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+        return new BetterSqliteDriver(db);
       },
-      connect: open,
-      teardown: () => rmSync(directory, { recursive: true, force: true }),
-    };
+      () => rmSync(directory, { recursive: true, force: true }),
+    );
   },
   'better-sqlite3 file (WAL)',
   { numRuns: Math.max(10, Math.floor(defaultRuns() / 10)) },

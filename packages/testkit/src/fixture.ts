@@ -48,3 +48,35 @@ export interface DriverFixture {
  * ```
  */
 export type DriverSetup = () => DriverFixture | Promise<DriverFixture>;
+
+/**
+ * The fixture of a database file that several connections can open: `open` makes a new
+ * connection to it each call. The suite gets its first connection, re-opens it for the
+ * persistence checks and opens a second one for the live-query checks; `teardown` deletes the
+ * file once every connection is closed.
+ *
+ * @example
+ * ```ts
+ * runDriverConformance(() => {
+ *   const directory = mkdtempSync(join(tmpdir(), 'my-driver-'));
+ *   return sharedFileFixture(
+ *     () => new MyDriver(join(directory, 'replica.db')),
+ *     () => rmSync(directory, { recursive: true, force: true }),
+ *   );
+ * }, 'my driver, file');
+ * ```
+ */
+export function sharedFileFixture(
+  open: () => SqliteDriver,
+  teardown: () => void | Promise<void>,
+): DriverFixture {
+  return {
+    driver: open(),
+    reopen: (driver) => {
+      driver.close();
+      return open();
+    },
+    connect: open,
+    teardown,
+  };
+}

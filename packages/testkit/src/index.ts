@@ -19,7 +19,7 @@ export { type DatabaseImage, databaseImage } from './database-image.js';
 export { runDriverConformance } from './driver-conformance.js';
 export { exactRows } from './exact-rows.js';
 export { thrownBy } from './expect-error.js';
-export type { DriverFixture, DriverSetup } from './fixture.js';
+export { type DriverFixture, type DriverSetup, sharedFileFixture } from './fixture.js';
 export { Harness, type PeerOptions } from './harness.js';
 export {
   type HistoryOptions,
