@@ -1,12 +1,13 @@
 import type { Change } from '../changes/change.js';
 import type { SqlValue } from '../changes/value.js';
 import { isLive } from '../crdt/causal-length.js';
+import type { Hlc } from '../hlc/hlc.js';
 import type { SiteId } from '../hlc/site-id.js';
 import type { ReplicaContext } from './context.js';
 import { assertExactRowText, mayBeInexactText } from './exact-text.js';
-import { decodeRowClocks, LIFE_SLOT, NO_CLOCK, type SlotClock } from './row-clocks.js';
+import { decodeRowClocks, LIFE_SLOT, NO_CLOCK } from './row-clocks.js';
 import { quoteIdentifier } from './sql.js';
-import { type SyncedTable, toMetaRow } from './synced-table.js';
+import type { SyncedTable } from './synced-table.js';
 
 /**
  * Options of `changesSince`.
@@ -93,7 +94,7 @@ export function readChangesSince(
 ): ChangePage {
   const limit = options.limit ?? Number.MAX_SAFE_INTEGER;
   const from = Math.max(seq, options.after ?? seq);
-  const reads: RowRead[] = [];
+  const perTable: { table: SyncedTable; rows: SqlValue[][] }[] = [];
   for (const table of tables) {
     const { shadow } = table;
     const join = shadow.keys.map((key, i) => `t.${shadow.baseKeys[i]} = m.${key}`).join(' AND ');
@@ -105,16 +106,34 @@ export function readChangesSince(
          WHERE m.seq > ? ORDER BY m.seq LIMIT ?`,
       )
       .all([BigInt(from), BigInt(Math.min(limit + 1, Number.MAX_SAFE_INTEGER))]);
+    if (rows.length > 0) perTable.push({ table, rows });
+  }
+  const emitter = new Emitter(context, options.wholeRows ? 0 : seq, siteFilter(options));
+  const only = perTable.length === 1 ? perTable[0]! : undefined;
+  if (only !== undefined || perTable.length === 0) {
+    // One table (the usual case): its rows are already in sequence order, no merge needed.
+    const rows = only?.rows ?? [];
+    const hasMore = rows.length > limit;
+    const count = hasMore ? limit : rows.length;
+    for (let i = 0; i < count; i++) emitter.row(only!.table, rows[i]!);
+    const seqAt = only ? only.table.keyWidth + 1 : 0;
+    return {
+      changes: emitter.out,
+      cursor: hasMore ? Number(rows[count - 1]![seqAt]) : Math.max(from, version),
+      hasMore,
+      rows: count,
+    };
+  }
+  const reads: RowRead[] = [];
+  for (const { table, rows } of perTable) {
     for (const row of rows) reads.push({ table, row, seq: Number(row[table.keyWidth + 1]) });
   }
   reads.sort((a, b) => a.seq - b.seq);
   const hasMore = reads.length > limit;
   const page = hasMore ? reads.slice(0, limit) : reads;
-  const changes: Change[] = [];
-  const filter = siteFilter(options);
-  for (const read of page) emitRow(context, read, options.wholeRows ? 0 : seq, filter, changes);
+  for (const read of page) emitter.row(read.table, read.row);
   return {
-    changes,
+    changes: emitter.out,
     cursor: hasMore ? page[page.length - 1]!.seq : Math.max(from, version),
     hasMore,
     rows: page.length,
@@ -143,12 +162,11 @@ export function readRows(
     `SELECT ${shadow.keys.map((key) => `m.${key}`).join(', ')}, m.cl, m.seq, m.sid, m.dseq, m.clocks${values}
      FROM ${shadow.meta} m LEFT JOIN ${shadow.table} t ON ${join} WHERE ${where}`,
   );
-  const out: Change[] = [];
+  const emitter = new Emitter(context, 0, () => true);
   for (const key of keys) {
-    for (const row of statement.all(key))
-      emitRow(context, { table, row, seq: 0 }, 0, () => true, out);
+    for (const row of statement.all(key)) emitter.row(table, row);
   }
-  return out;
+  return emitter.out;
 }
 
 function siteFilter(options: ChangesSinceOptions): (site: SiteId) => boolean {
@@ -158,52 +176,101 @@ function siteFilter(options: ChangesSinceOptions): (site: SiteId) => boolean {
   return () => true;
 }
 
-function emitRow(
-  context: ReplicaContext,
-  read: RowRead,
-  since: number,
-  keep: (site: SiteId) => boolean,
-  out: Change[],
-): void {
-  const { table, row } = read;
-  const width = table.keyWidth;
-  // Text a driver could not read exactly must not leave as what it read (see InvalidTextError).
-  for (let i = 0; i < row.length; i++) {
-    if (mayBeInexactText(row[i])) {
-      assertExactRowText(context.driver, table, row, width + 5);
-      break;
+/**
+ * Turns metadata-joined rows (`m.<keys>, m.cl, m.seq, m.sid, m.dseq, m.clocks, t.<values>`) into
+ * changes. It is the hot loop of `changes.since`: a row stored without clock exceptions (most)
+ * is read straight from its columns, with no decoded slot map or intermediate objects, and the
+ * stamp and site filter of the previous clock are reused (a flush stamps all its rows alike).
+ */
+class Emitter {
+  readonly out: Change[] = [];
+  #sid = 0;
+  #stamp: Hlc | undefined;
+  #kept = false;
+
+  constructor(
+    readonly context: ReplicaContext,
+    readonly since: number,
+    readonly keep: (site: SiteId) => boolean,
+  ) {}
+
+  row(table: SyncedTable, row: SqlValue[]): void {
+    const width = table.keyWidth;
+    // Text a driver could not read exactly must not leave as what it read (see InvalidTextError).
+    for (let i = 0; i < row.length; i++) {
+      if (mayBeInexactText(row[i])) {
+        assertExactRowText(this.context.driver, table, row, width + 5);
+        break;
+      }
+    }
+    const cl = Number(row[width]);
+    const rowSeq = Number(row[width + 1]);
+    const sid = Number(row[width + 2]);
+    const dseq = row[width + 3] === null ? null : Number(row[width + 3]);
+    const clocks = (row[width + 4] as Uint8Array | null) ?? null;
+    // Rows without exceptions (most) need no decoded slot map.
+    const slots =
+      clocks === null
+        ? undefined
+        : decodeRowClocks({ seq: rowSeq, sid, dseq, clocks }, table.columns);
+    const fallbackSeq = dseq ?? rowSeq;
+    const since = this.since;
+    const name = table.name;
+    const out = this.out;
+    let pk: Uint8Array | undefined;
+    const lifeSid = slots ? slots.get(LIFE_SLOT)!.sid : sid;
+    const lifeSeq = slots ? slots.get(LIFE_SLOT)!.seq : fallbackSeq;
+    if (lifeSid !== 0 && lifeSeq > since && this.#keeps(lifeSid)) {
+      pk = table.packKey(row.slice(0, width));
+      out.push({
+        table: name,
+        pk,
+        column: null,
+        value: null,
+        stamp: this.#stamp!,
+        cl,
+        seq: lifeSeq,
+      });
+    }
+    if (!isLive(cl)) return;
+    const valuesAt = width + 5;
+    const columns = table.columns;
+    for (let i = 0; i < columns.length; i++) {
+      const column = columns[i]!;
+      let clockSid: number;
+      let clockSeq: number;
+      if (slots) {
+        const clock = slots.get(column.id)!;
+        clockSid = clock.sid;
+        clockSeq = clock.seq;
+      } else if (column.addedSeq > rowSeq) {
+        clockSid = NO_CLOCK.sid;
+        clockSeq = NO_CLOCK.seq;
+      } else {
+        clockSid = sid;
+        clockSeq = fallbackSeq;
+      }
+      if (clockSid === 0 || clockSeq <= since || !this.#keeps(clockSid)) continue;
+      pk ??= table.packKey(row.slice(0, width));
+      out.push({
+        table: name,
+        pk,
+        column: column.name,
+        value: row[valuesAt + i]!,
+        stamp: this.#stamp!,
+        cl,
+        seq: clockSeq,
+      });
     }
   }
-  const key = row.slice(0, width);
-  const meta = toMetaRow(key, row, width);
-  // Rows without exceptions (most) need no decoded slot map.
-  const slots = meta.clocks === null ? undefined : decodeRowClocks(meta, table.columns);
-  const fallback: SlotClock = { sid: meta.sid, seq: meta.dseq ?? meta.seq };
-  const pk = table.packKey(key);
-  const name = table.name;
-  const life = slots ? slots.get(LIFE_SLOT)! : fallback;
-  if (life.sid !== 0 && life.seq > since) {
-    const stamp = context.stamps.stamp(life.sid);
-    if (keep(stamp.site))
-      out.push({ table: name, pk, column: null, value: null, stamp, cl: meta.cl, seq: life.seq });
-  }
-  if (!isLive(meta.cl)) return;
-  const valuesAt = width + 5;
-  const columns = table.columns;
-  for (let i = 0; i < columns.length; i++) {
-    const column = columns[i]!;
-    const clock = slots ? slots.get(column.id)! : column.addedSeq > meta.seq ? NO_CLOCK : fallback;
-    if (clock.sid === 0 || clock.seq <= since) continue;
-    const stamp = context.stamps.stamp(clock.sid);
-    if (!keep(stamp.site)) continue;
-    out.push({
-      table: name,
-      pk,
-      column: column.name,
-      value: row[valuesAt + i]!,
-      stamp,
-      cl: meta.cl,
-      seq: clock.seq,
-    });
+
+  /** Whether the stamp `sid` passes the site filter; leaves it in `#stamp`. */
+  #keeps(sid: number): boolean {
+    if (sid !== this.#sid || this.#stamp === undefined) {
+      this.#stamp = this.context.stamps.stamp(sid);
+      this.#sid = sid;
+      this.#kept = this.keep(this.#stamp.site);
+    }
+    return this.#kept;
   }
 }

@@ -1,6 +1,8 @@
 import { InvalidChangeError } from '../changes/codec.js';
-import { packPrimaryKey, primaryKeyString, unpackPrimaryKey } from '../changes/primary-key.js';
+import { createEncoder, toBytes, writeVarUint } from '../changes/encoding.js';
+import { primaryKeyString, unpackPrimaryKey } from '../changes/primary-key.js';
 import type { SqlValue } from '../changes/value.js';
+import { writeSqlValue } from '../changes/value-codec.js';
 import type { SqliteDriver, SqliteStatement } from './driver.js';
 import type { ColumnSlot } from './row-clocks.js';
 import type { EnableSyncOptions, TableSchema } from './schema.js';
@@ -59,6 +61,7 @@ export class SyncedTable {
   readonly columnsByName: ReadonlyMap<string, SyncedColumn>;
   readonly columnsById: ReadonlyMap<number, SyncedColumn>;
   readonly #driver: SqliteDriver;
+  readonly #keyEncoder = createEncoder(64);
   #selectMeta: SqliteStatement | undefined;
 
   constructor(
@@ -86,9 +89,17 @@ export class SyncedTable {
     return this.schema.primaryKey.length;
   }
 
-  /** Packs key values read from SQLite into a change's `pk`. */
+  /**
+   * Packs key values read from SQLite into a change's `pk` (the bytes of `packPrimaryKey`). A
+   * read packs one key per row: a scratch encoder kept across calls leaves one allocation per
+   * key, the result, instead of three (a UUID outgrows a fresh encoder's first buffer).
+   */
   packKey(values: readonly SqlValue[]): Uint8Array {
-    return packPrimaryKey(values);
+    const encoder = this.#keyEncoder;
+    encoder.length = 0;
+    writeVarUint(encoder, values.length);
+    for (const value of values) writeSqlValue(encoder, value);
+    return toBytes(encoder);
   }
 
   /**
